@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import type { Finding, Report, ReportContext } from '../../src/types.js';
+
+function finding(over: Partial<Finding>): Finding {
+  return {
+    ruleId: 'watch-all/daemonset-cluster-watch', family: 'watch-all', severity: 'critical',
+    message: 'DaemonSet node-telemetry watches pods cluster-wide', remediation: 'Scope the agent to its own node.',
+    file: 'infra/telemetry.yaml', line: 40, resource: 'DaemonSet/monitoring/node-telemetry',
+    clusters: ['canary-1', 'prod-eu'], suppressed: false, suppressedBy: null, key: 'agent', ...over,
+  };
+}
+
+function report(over: Partial<Report> = {}): Report {
+  return {
+    schemaVersion: 1, score: 85, level: 'critical',
+    // Deliberately not in severity order: the Markdown report sorts.
+    findings: [
+      finding({ ruleId: 'canary/max-unavailable', family: 'canary', severity: 'medium', file: 'apps/web/deploy.yaml', line: 12,
+        resource: 'Deployment/web/web', clusters: ['canary-1'], message: 'maxUnavailable is 100%', remediation: 'Lower maxUnavailable.' }),
+      finding({ ruleId: 'canary/one-pr-many-stages', family: 'canary', severity: 'high', file: null, line: null, resource: null,
+        message: 'this change reaches canary and prod at once', remediation: 'Split the change by stage.' }),
+      finding({}),
+      finding({ ruleId: 'config/invalid-config', family: 'config', severity: 'high', file: '.blast-radius.yml', line: null,
+        resource: null, message: 'rollout.stages is not a list', remediation: 'Fix the config.' }),
+      finding({ ruleId: 'blast-radius/shared-base', family: 'blast-radius', severity: 'high', suppressed: true,
+        suppressedBy: 'blast-radius.dev/ignore -- approved by SRE', file: 'base/kustomization.yaml', line: 3,
+        resource: 'Kustomization/base', message: 'shared base reaches every cluster' }),
+    ],
+    clusters: [
+      { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true },
+      { name: 'prod-eu', nodes: 5000, nodesAssumed: true, stage: 'prod', affected: true },
+      { name: 'dev-1', nodes: 100, nodesAssumed: true, stage: 'dev', affected: false },
+    ],
+    errors: [{ file: 'apps/web/broken.yaml', line: 5, message: 'bad indentation of a mapping entry' }],
+    notes: ['charts/otel-agent was not rendered: no helm binary found'],
+    stats: { changedFiles: 4, resources: 41, unparsedFiles: 1, durationMs: 12 },
+    ...over,
+  };
+}
+
+const BASE = '0123456789abcdef0123456789abcdef01234567';
+const HEAD = 'fedcba9876543210fedcba9876543210fedcba98';
+const CTX: ReportContext = { rules: [], failOn: 'high', exitCode: 1, base: BASE, head: HEAD };
+const PASS: ReportContext = { rules: [], failOn: 'high', exitCode: 0 };
+
+/** Table rows of the findings table (the one whose header has "Clusters reached"). */
+function findingRows(md: string): string[] {
+  const lines = md.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('| Severity | Rule |') && l.includes('Clusters reached'));
+  const rows: string[] = [];
+  for (let i = start + 2; lines[i]?.startsWith('| '); i++) rows.push(lines[i]);
+  return rows;
+}
+
+const pipes = (row: string): number => row.split('|').length - 1;
+
+describe('renderMarkdown', () => {
+  const md = renderMarkdown(report(), CTX);
+
+  it('starts with the hidden marker, then the verdict with level, score, explanation and commits', () => {
+    const lines = md.split('\n');
+    expect(lines[0]).toBe('<!-- blast-radius -->');
+    expect(lines[1]).toMatch(/^### Blast Radius: .*CRITICAL · risk 85\/100 · .*fails at fail-on high$/);
+    expect(md).toMatch(/\*\*Level\*\* is the highest severity among live findings.*fail-on level \(high\)/);
+    expect(md).toMatch(/\*\*Risk\*\* is the share of the fleet at risk, from 0/);
+    expect(md).toContain('base 0123456 → head fedcba9');
+    expect(md).toContain('4 live findings, 1 suppressed · 2 of 3 clusters affected');
+    expect(md.indexOf('**Level**')).toBeLessThan(md.indexOf('| Severity |'));
+  });
+
+  it('sorts the findings table by severity, then file and line, with clusters reached', () => {
+    const rows = findingRows(md);
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toContain('| watch-all/daemonset-cluster-watch | DaemonSet/monitoring/node-telemetry | infra/telemetry.yaml:40 | canary-1, prod-eu (2) |');
+    expect(rows[1]).toContain('| config/invalid-config | (whole change) | .blast-radius.yml |');
+    expect(rows[2]).toContain('| canary/one-pr-many-stages | (whole change) | — |');
+    expect(rows[3]).toContain('| canary/max-unavailable | Deployment/web/web | apps/web/deploy.yaml:12 | canary-1 (1) |');
+    expect(rows.map((r) => r.match(/critical|high|medium|low/)?.[0])).toEqual(['critical', 'high', 'high', 'medium']);
+  });
+
+  it('puts each live finding message and fix in collapsed details, in table order', () => {
+    const summaries = md.match(/<details><summary>(critical|high|medium|low) ·[^\n]*<\/summary>/g) ?? [];
+    expect(summaries).toHaveLength(4);
+    expect(summaries[0]).toContain('watch-all/daemonset-cluster-watch');
+    expect(md).toContain('DaemonSet node-telemetry watches pods cluster-wide\n\n**Fix:** Scope the agent to its own node.');
+    expect(md.split('<details>').length).toBe(md.split('</details>').length);
+  });
+
+  it('lists suppressed findings in their own collapsed section, after the live ones', () => {
+    const at = md.indexOf('<details><summary>1 suppressed finding (not counted)</summary>');
+    expect(at).toBeGreaterThan(md.lastIndexOf('**Fix:**'));
+    const section = md.slice(at, md.indexOf('</details>', at));
+    expect(section).toContain('| high | blast-radius/shared-base | Kustomization/base | base/kustomization.yaml:3 | blast-radius.dev/ignore -- approved by SRE |');
+    expect(findingRows(md).join('\n')).not.toContain('shared-base');
+  });
+
+  it('shows errors, notes and clusters with assumed node counts', () => {
+    expect(md).toContain('- apps/web/broken.yaml:5: bad indentation of a mapping entry');
+    expect(md).toContain('- charts/otel-agent was not rendered: no helm binary found');
+    expect(md).toContain('| prod-eu | prod | 5,000 (assumed) | yes |');
+    expect(md).toContain('| canary-1 | canary | 60 | yes |');
+    expect(md).toContain('| dev-1 | dev | 100 (assumed) | no |');
+  });
+
+  it('says a clean report is clean in one line', () => {
+    const clean = renderMarkdown(report({ score: 0, level: 'none', findings: [], errors: [], notes: [] }), PASS);
+    const lines = clean.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toBe('<!-- blast-radius -->');
+    expect(lines[1]).toMatch(/^### Blast Radius: no findings · risk 0\/100 · .*passes$/);
+    expect(lines[3]).toMatch(/^No findings: /);
+  });
+
+  it('is deterministic', () => {
+    expect(renderMarkdown(report(), CTX)).toBe(md);
+    expect(md.endsWith('\n')).toBe(true);
+  });
+
+  describe('escapes everything that comes from the repository', () => {
+    const evil = 'a|b `rm -rf` <img src=x> @octocat #123 [x](http://e) **bold** _u_ ~s~ &amp; \\|';
+    const hostile = report({
+      findings: [
+        finding({
+          ruleId: 'watch-all/x|y', resource: `ConfigMap/a|b/${evil}`, file: `apps/<img src=x>|@octocat.yaml`,
+          message: `${evil}\nsecond line\n| injected | row |`, remediation: `Fix ${evil}.`, clusters: ['@octocat|#123', 'c`d'],
+        }),
+      ],
+      clusters: [{ name: '<b>x</b>|y', nodes: 1, nodesAssumed: false, stage: '@team #9', affected: true }],
+      errors: [{ file: 'a|b.yaml', line: 1, message: `${evil}\n<!-- blast-radius -->` }],
+      notes: [evil],
+    });
+    const out = renderMarkdown(hostile, CTX);
+
+    it('keeps table rows intact: no extra pipes, no newlines in cells', () => {
+      const rows = findingRows(out);
+      expect(rows).toHaveLength(1);
+      expect(pipes(rows[0])).toBe(6);
+      const clusterRow = out.split('\n').find((l) => l.includes('&lt;b&gt;'));
+      expect(clusterRow && pipes(clusterRow)).toBe(5);
+      // Every table of the report has 4 or 5 columns.
+      for (const line of out.split('\n').filter((l) => l.startsWith('|'))) expect([5, 6]).toContain(pipes(line));
+    });
+
+    it('leaves no raw HTML, backticks, link syntax, mentions or issue refs', () => {
+      const withoutOwnTags = out
+        .replace(/^<!-- blast-radius -->\n/, '')
+        .replace(/<\/?(details|summary)>|<br>/g, '');
+      expect(withoutOwnTags).not.toContain('<');
+      expect(withoutOwnTags).not.toContain('>');
+      expect(out).not.toContain('`');
+      expect(out).not.toContain('<img');
+      expect(out).not.toMatch(/@octocat|@team/);
+      expect(out.replace(/&#\d+;/g, '')).not.toMatch(/#\d/);
+      expect(out).not.toContain('[x](');
+      expect(out).not.toContain('](');
+      expect(out).not.toContain('**bold**');
+      expect(out).toContain('@\u200boctocat');
+      expect(out).toContain('#\u200b123');
+      expect(out).toContain('&amp;amp;');
+      expect(out).not.toContain('&#\u200b');
+      expect(out.split('<!-- blast-radius -->')).toHaveLength(2);
+    });
+
+    it('turns newlines into <br>, so a message cannot start a new table row or block', () => {
+      expect(out).toContain('second line<br>&#124; injected &#124; row &#124;');
+      expect(out).not.toMatch(/^\| injected/m);
+    });
+  });
+
+  describe('stays under 60,000 characters', () => {
+    const many = (n: number): Finding[] =>
+      Array.from({ length: n }, (_, i) =>
+        finding({
+          severity: i % 7 === 0 ? 'critical' : 'medium',
+          file: `apps/app-${String(i).padStart(4, '0')}/deploy.yaml`, line: i + 1,
+          resource: `Deployment/app-${i}/app-${i}`, message: `finding ${i}: `.padEnd(300, 'x'),
+          clusters: Array.from({ length: 12 }, (_, c) => `cluster-${c}`),
+        }),
+      );
+
+    it('cuts the findings with a closing line saying how many are left', () => {
+      const out = renderMarkdown(report({ findings: many(2000) }), CTX);
+      expect(out.length).toBeLessThanOrEqual(60_000);
+      const more = out.match(/^(\d+) more findings are in the job summary \/ JSON report\.$/m);
+      expect(more).not.toBeNull();
+      const rows = findingRows(out);
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.length + Number(more?.[1])).toBe(2000);
+      expect(rows[0]).toContain('critical');
+      expect(out.split('<details>').length).toBe(out.split('</details>').length);
+      const details = out.match(/<details><summary>(critical|medium) ·/g)?.length ?? 0;
+      expect(details).toBeGreaterThan(5);
+      expect(out).toContain(`\nDetails of ${2000 - details} more findings are in the job summary / JSON report.\n`);
+      expect(out).toContain('**Clusters reached:**');
+    });
+
+    it('also bounds floods of errors, notes, clusters and suppressed findings', () => {
+      const out = renderMarkdown(
+        report({
+          findings: [...many(500), ...many(500).map((f) => ({ ...f, suppressed: true, suppressedBy: 'ignore' }))],
+          errors: Array.from({ length: 3000 }, (_, i) => ({ file: `f${i}.yaml`, line: i, message: 'bad '.repeat(100) })),
+          notes: Array.from({ length: 500 }, (_, i) => `note ${i}`),
+          clusters: Array.from({ length: 3000 }, (_, i) => ({ name: `c${i}`, nodes: 10, nodesAssumed: false, stage: 'prod', affected: true })),
+        }),
+        CTX,
+      );
+      expect(out.length).toBeLessThanOrEqual(60_000);
+      for (const what of ['findings', 'suppressed findings', 'errors', 'notes', 'clusters']) {
+        expect(out).toMatch(new RegExp(`^\\d+ more ${what} are in the job summary / JSON report\\.$`, 'm'));
+      }
+      expect(findingRows(out).length).toBeGreaterThan(10);
+    });
+
+    it('does not cut a report that fits', () => {
+      const out = renderMarkdown(report({ findings: many(20) }), CTX);
+      expect(out).not.toContain('more findings');
+      expect(findingRows(out)).toHaveLength(20);
+    });
+  });
+});

@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { Log, Result } from 'sarif';
+import { describe, expect, it } from 'vitest';
+import { renderSarif } from '../../src/report/sarif.js';
+import type { Finding, Report, ReportContext, RuleMeta } from '../../src/types.js';
+
+const RULES: RuleMeta[] = [
+  {
+    id: 'watch-all/daemonset-cluster-watch', family: 'watch-all', type: 'state', severity: 'critical',
+    description: 'Flag per-node agents that watch cluster-wide.', docs: 'docs/rules/watch-all/daemonset-cluster-watch.md',
+    remediation: 'Scope the agent to its own node.',
+  },
+  {
+    id: 'canary/max-unavailable', family: 'canary', type: 'state', severity: 'medium',
+    description: 'Flag rollouts that take every replica down at once.', docs: 'docs/rules/canary/max-unavailable.md',
+    remediation: 'Lower maxUnavailable.',
+  },
+  {
+    id: 'canary/one-pr-many-stages', family: 'canary', type: 'change', severity: 'high',
+    description: 'Flag a change that reaches several rollout stages.', docs: 'docs/rules/canary/one-pr-many-stages.md',
+    remediation: 'Split the change by stage.',
+  },
+  {
+    id: 'blast-radius/shared-base', family: 'blast-radius', type: 'change', severity: 'low',
+    description: 'Flag shared bases.', docs: 'docs/rules/blast-radius/shared-base.md', remediation: 'Stage the base change.',
+  },
+];
+
+function finding(over: Partial<Finding>): Finding {
+  return {
+    ruleId: 'watch-all/daemonset-cluster-watch', family: 'watch-all', severity: 'critical',
+    message: 'DaemonSet node-telemetry watches pods cluster-wide', remediation: 'Scope the agent to its own node.',
+    file: 'infra/telemetry.yaml', line: 40, resource: 'DaemonSet/monitoring/node-telemetry',
+    clusters: ['canary-1', 'prod-eu'], suppressed: false, suppressedBy: null, key: 'agent', ...over,
+  };
+}
+
+function report(over: Partial<Report> = {}): Report {
+  return {
+    schemaVersion: 1, score: 85, level: 'critical',
+    findings: [
+      finding({}),
+      finding({ ruleId: 'canary/max-unavailable', family: 'canary', severity: 'medium', file: 'apps/web app/deploy #1.yaml',
+        line: 12, resource: 'Deployment/web/web', clusters: ['canary-1'], message: 'maxUnavailable is 100%', remediation: 'Lower maxUnavailable.' }),
+      finding({ ruleId: 'canary/one-pr-many-stages', family: 'canary', severity: 'high', file: null, line: null, resource: null,
+        message: 'this change reaches canary and prod at once', remediation: 'Split the change by stage.' }),
+      finding({ ruleId: 'config/invalid-config', family: 'config', severity: 'high', file: '.blast-radius.yml', line: null,
+        resource: null, message: 'rollout.stages is not a list', remediation: 'Fix the config.' }),
+      finding({ ruleId: 'blast-radius/shared-base', family: 'blast-radius', severity: 'low', suppressed: true,
+        suppressedBy: 'blast-radius.dev/ignore -- approved by SRE', file: 'base/kustomization.yaml', line: 3,
+        resource: 'Kustomization/base', message: 'shared base reaches every cluster' }),
+    ],
+    clusters: [
+      { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true },
+      { name: 'prod-eu', nodes: 5000, nodesAssumed: true, stage: 'prod', affected: true },
+    ],
+    errors: [{ file: 'apps/web/broken.yaml', line: 5, message: 'bad indentation of a mapping entry' }],
+    notes: ['charts/otel-agent was not rendered: no helm binary found'],
+    stats: { changedFiles: 4, resources: 41, unparsedFiles: 1, durationMs: 12 },
+    ...over,
+  };
+}
+
+const CTX: ReportContext = { rules: RULES, failOn: 'high', exitCode: 1 };
+
+/** The official SARIF 2.1.0 schema (draft-04 style `id`/`$schema`, which Ajv 8 does not load as is). */
+function sarifValidator() {
+  const path = createRequire(import.meta.url).resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+  const { $schema: _draft, id: _id, ...schema } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  // The schema's `language` pattern is not valid under the `u` flag Ajv uses by default.
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+  // ajv-formats is CommonJS: under NodeNext its default import may be the module object.
+  const mod = addFormatsModule as unknown as { default?: (a: Ajv) => Ajv } & ((a: Ajv) => Ajv);
+  (mod.default ?? mod)(ajv);
+  return ajv.compile(schema);
+}
+const validate = sarifValidator();
+
+function parse(text: string): Log {
+  return JSON.parse(text) as Log;
+}
+
+describe('renderSarif', () => {
+  const text = renderSarif(report(), CTX);
+  const log = parse(text);
+  const run = log.runs[0];
+  const results = run.results as Result[];
+  const byRule = (id: string): Result => results.find((r) => r.ruleId === id) as Result;
+
+  it('validates against the SARIF 2.1.0 schema', () => {
+    expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    // The validator is real: it rejects a wrong version, a line 0 and an unencoded URI.
+    expect(validate({ ...log, version: '2.0.0' })).toBe(false);
+    const broken = JSON.parse(text) as Log;
+    const loc = broken.runs[0].results?.[0].locations?.[0].physicalLocation;
+    if (loc?.region) loc.region.startLine = 0;
+    expect(validate(broken)).toBe(false);
+    if (loc?.region) loc.region.startLine = 1;
+    if (loc?.artifactLocation) loc.artifactLocation.uri = 'a b/c d.yaml';
+    expect(validate(broken)).toBe(false);
+  });
+
+  it('has the log header and one run of the blast-radius driver', () => {
+    expect(log.$schema).toBe('https://json.schemastore.org/sarif-2.1.0.json');
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs).toHaveLength(1);
+    expect(run.tool.driver.name).toBe('blast-radius');
+    expect(run.tool.driver.informationUri).toMatch(/^https:\/\//);
+  });
+
+  it('describes every rule of ctx.rules from its meta', () => {
+    const rules = run.tool.driver.rules ?? [];
+    expect(rules.slice(0, RULES.length).map((r) => r.id)).toEqual(RULES.map((r) => r.id));
+    expect(rules[0]).toMatchObject({
+      id: 'watch-all/daemonset-cluster-watch',
+      name: 'watch-all/daemonset-cluster-watch',
+      shortDescription: { text: 'Flag per-node agents that watch cluster-wide.' },
+      fullDescription: { text: 'Flag per-node agents that watch cluster-wide.' },
+      helpUri: 'https://github.com/kube-blast-radius/kube-blast-radius/blob/main/docs/rules/watch-all/daemonset-cluster-watch.md',
+      help: { text: 'Scope the agent to its own node.' },
+      defaultConfiguration: { level: 'error' },
+      properties: { tags: ['watch-all'], 'security-severity': '9.5' },
+    });
+    expect(rules.map((r) => r.properties?.['security-severity'])).toEqual(['9.5', '5.0', '8.0', '2.0', '8.0']);
+    expect(rules.map((r) => r.defaultConfiguration?.level)).toEqual(['error', 'warning', 'error', 'note', 'error']);
+  });
+
+  it('adds a minimal descriptor for a finding whose rule is not in ctx.rules', () => {
+    const rules = run.tool.driver.rules ?? [];
+    expect(rules).toHaveLength(RULES.length + 1);
+    expect(rules[RULES.length]).toMatchObject({ id: 'config/invalid-config', properties: { tags: ['config'] } });
+  });
+
+  it('points every ruleIndex at its rule', () => {
+    const rules = run.tool.driver.rules ?? [];
+    for (const r of results) expect(rules[r.ruleIndex as number].id).toBe(r.ruleId);
+  });
+
+  it('emits live and suppressed findings, suppressed ones with an inSource suppression', () => {
+    expect(results).toHaveLength(5);
+    expect(byRule('blast-radius/shared-base').suppressions).toEqual([
+      { kind: 'inSource', justification: 'blast-radius.dev/ignore -- approved by SRE' },
+    ]);
+    expect(results.filter((r) => r.suppressions !== undefined)).toHaveLength(1);
+  });
+
+  it('maps severities to levels: critical/high error, medium warning, low note', () => {
+    expect(results.map((r) => r.level)).toEqual(['error', 'warning', 'error', 'error', 'note']);
+  });
+
+  it('puts message, fix and clusters in the message text', () => {
+    expect(results[0].message.text).toBe(
+      'DaemonSet node-telemetry watches pods cluster-wide\n\nFix: Scope the agent to its own node.\n\nClusters: canary-1, prod-eu (2)',
+    );
+  });
+
+  it('locates findings on file and line, relative to %SRCROOT%', () => {
+    const loc = results[0].locations?.[0];
+    expect(loc?.physicalLocation).toEqual({
+      artifactLocation: { uri: 'infra/telemetry.yaml', uriBaseId: '%SRCROOT%' },
+      region: { startLine: 40 },
+    });
+    expect(loc?.logicalLocations).toEqual([{ fullyQualifiedName: 'DaemonSet/monitoring/node-telemetry', kind: 'object' }]);
+    expect(byRule('canary/max-unavailable').locations?.[0].physicalLocation?.artifactLocation?.uri).toBe(
+      'apps/web%20app/deploy%20%231.yaml',
+    );
+  });
+
+  it('gives no location to a finding without a file, and line 1 to a file without a line', () => {
+    expect(byRule('canary/one-pr-many-stages').locations).toBeUndefined();
+    expect(byRule('config/invalid-config').locations?.[0].physicalLocation?.region).toEqual({ startLine: 1 });
+  });
+
+  it('fingerprints by rule, resource and file: stable across line and message changes', () => {
+    const moved = parse(renderSarif(report({ findings: [finding({ line: 99, message: 'another text', clusters: [] })] }), CTX));
+    const fp = (r: Result | undefined) => r?.partialFingerprints?.['blastRadius/v1'];
+    expect(fp(moved.runs[0].results?.[0])).toBe(fp(results[0]));
+    expect(fp(results[0])).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(results.map(fp)).size).toBe(results.length);
+  });
+
+  it('reports errors and notes as tool notifications', () => {
+    const notes = run.invocations?.[0].toolExecutionNotifications ?? [];
+    expect(notes.map((n) => [n.level, n.message.text])).toEqual([
+      ['error', 'bad indentation of a mapping entry'],
+      ['note', 'charts/otel-agent was not rendered: no helm binary found'],
+    ]);
+    expect(notes[0].locations?.[0].physicalLocation?.region?.startLine).toBe(5);
+  });
+
+  it('is deterministic, 2-space indented, with a trailing newline', () => {
+    expect(renderSarif(report(), CTX)).toBe(text);
+    expect(text).toBe(JSON.stringify(log, null, 2) + '\n');
+  });
+
+  it('stays valid with hostile names and an empty report', () => {
+    const evil = 'a|b `x` <img src=x> @octocat #123 [x](http://e) "q" \\ \u0000';
+    const hostile = report({
+      findings: [finding({ ruleId: `x/${evil}`, resource: evil, file: `dir/${evil}.yaml`, message: evil, suppressedBy: null, suppressed: true })],
+      errors: [{ file: `${evil}.yaml`, line: 0, message: evil }],
+    });
+    const out = parse(renderSarif(hostile, CTX));
+    expect(validate(out), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    expect(out.runs[0].results?.[0].message.text?.startsWith(evil)).toBe(true);
+    expect(out.runs[0].results?.[0].suppressions).toEqual([{ kind: 'inSource' }]);
+    const empty = parse(renderSarif(report({ findings: [], errors: [], notes: [], score: 0, level: 'none' }), { ...CTX, rules: [] }));
+    expect(validate(empty), JSON.stringify(validate.errors, null, 2)).toBe(true);
+    expect(empty.runs[0].results).toEqual([]);
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * `blast-radius check`: the whole job for one change of a git repository. Shared by the CLI (and, later,
+ * the Action): refs → change set → config in force → trees → engine → report.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CONFIG_FILE, defaultConfig, formatProblem, parseConfig, type Config } from './config.js';
+import { CONFIG_RULE, configFindings } from './config-rule.js';
+import { analyze, failOnLevel } from './engine.js';
+import { UsageError } from './errors.js';
+import { assertRepo, changedFiles, defaultBranch, git, mergeBase, resolveCommit } from './git.js';
+import { renderJson } from './report/json.js';
+import { renderMarkdown } from './report/markdown.js';
+import { renderSarif } from './report/sarif.js';
+import { renderText } from './report/text.js';
+import { exitCodeFor } from './score.js';
+import { readTrees } from './tree.js';
+import type { ChangeSet, Finding, Level, Report, ReportContext, RuleMeta } from './types.js';
+import { RULES } from '../rules/index.js';
+
+export type Format = 'text' | 'json' | 'markdown' | 'sarif';
+
+export interface CheckOptions {
+  repo: string;
+  base?: string;
+  head?: string;
+  /** A config file on disk, used instead of the base commit's `.blast-radius.yml`. */
+  config?: string;
+  format: Format;
+  output?: string;
+  failOn?: Level;
+  labels: string[];
+  /** Colour in text output (the CLI sets it for a TTY). */
+  color?: boolean;
+}
+
+export interface CheckResult {
+  report: Report;
+  exitCode: number;
+  failOn: Level;
+  output: string;
+  context: ReportContext;
+}
+
+/** Every rule's meta, for SARIF and docs. */
+export const RULE_METAS: readonly RuleMeta[] = [...RULES.map((r) => r.meta), CONFIG_RULE];
+const KNOWN_RULES = RULE_METAS.map((m) => m.id);
+
+function showFile(repo: string, commit: string, path: string): string | null {
+  try {
+    return git(repo, ['cat-file', 'blob', `${commit}:${path}`]);
+  } catch {
+    return null;
+  }
+}
+
+/** The config in force (DESIGN.md: the base commit's file, so a PR cannot loosen its own check). */
+export function configInForce(repo: string, baseRef: string, head: string, file?: string): { config: Config; findings: Finding[]; notes: string[] } {
+  const notes: string[] = [];
+  const headText = showFile(repo, head, CONFIG_FILE);
+  const baseText = showFile(repo, baseRef, CONFIG_FILE);
+  const headResult = headText === null ? undefined : parseConfig(headText, KNOWN_RULES);
+  let config: Config;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    const r = parseConfig(text, KNOWN_RULES);
+    if (!r.ok) throw new UsageError(`invalid config ${formatProblem(file, r.problems[0])}${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more)` : ''}`);
+    config = r.config;
+  } else if (baseText === null) {
+    config = defaultConfig();
+  } else {
+    const r = parseConfig(baseText, KNOWN_RULES);
+    if (r.ok) config = r.config;
+    else if (headResult?.ok) {
+      // The fix for a broken config must be able to merge.
+      config = headResult.config;
+      notes.push(`${CONFIG_FILE} on the base is invalid (${formatProblem(CONFIG_FILE, r.problems[0])}); this check used the pull request's valid version`);
+    } else {
+      throw new UsageError(`invalid config ${formatProblem(CONFIG_FILE, r.problems[0])} (read from the base commit)${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more)` : ''}`);
+    }
+  }
+  const findings: Finding[] = [];
+  if (headText !== null && headText !== baseText) {
+    if (headResult && !headResult.ok) findings.push(...configFindings(CONFIG_FILE, headResult.problems));
+    else notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
+  }
+  return { config, findings, notes };
+}
+
+/** Runs the check and renders the report (does not write it). */
+export function runCheck(opts: CheckOptions): CheckResult {
+  const started = Date.now();
+  assertRepo(opts.repo);
+  const head = resolveCommit(opts.repo, opts.head ?? 'HEAD', 'head');
+  const baseRef = opts.base ?? defaultBranch(opts.repo);
+  const baseTip = resolveCommit(opts.repo, baseRef, 'base');
+  const base = mergeBase(opts.repo, baseTip, head);
+  const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
+  const { config, findings, notes } = configInForce(opts.repo, baseTip, head, opts.config);
+  const trees = readTrees(opts.repo, changes);
+  const { report } = analyze({ changes, ...trees, config, rules: RULES, labels: opts.labels, extraFindings: findings, notes, startedAt: started });
+  const failOn = failOnLevel(opts.failOn, config);
+  const exitCode = exitCodeFor(report.level, failOn);
+  const context: ReportContext = { rules: RULE_METAS, base, head, failOn, exitCode };
+  return { report, exitCode, failOn, context, output: render(report, context, opts.format, opts.color ?? false) };
+}
+
+/** Renders a report in one of the formats. */
+export function render(report: Report, context: ReportContext, format: Format, color = false): string {
+  switch (format) {
+    case 'json':
+      return renderJson(report);
+    case 'markdown':
+      return renderMarkdown(report, context);
+    case 'sarif':
+      return renderSarif(report, context);
+    default:
+      return renderText(report, context, { color });
+  }
+}
+
+/** Runs the check, writes the report to `--output` or stdout, and returns the exit code. */
+export function check(opts: CheckOptions): number {
+  const result = runCheck(opts);
+  if (opts.output) writeFileSync(opts.output, result.output);
+  else process.stdout.write(result.output);
+  return result.exitCode;
+}

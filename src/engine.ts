@@ -1,0 +1,286 @@
+/**
+ * The engine: runs the rules over the base and head trees, keeps the findings that are new, applies
+ * suppressions and settings, and assembles the report. It knows nothing of git or GitHub: callers hand it
+ * a change set and two trees.
+ */
+import type { Config } from './config.js';
+import { buildFleet, UNMAPPED } from './fleet.js';
+import type { ChangeContext, Fleet, Rule, StateContext } from './rule.js';
+import { exitCodeFor, levelOf, scoreOf } from './score.js';
+import {
+  levelRank,
+  type ChangeSet,
+  type Finding,
+  type KubeObject,
+  type Level,
+  type RawFinding,
+  type Report,
+  type ReportCluster,
+  type ReportError,
+  type RuleMeta,
+  type Tree,
+} from './types.js';
+import { cmp, errorMessage } from './util.js';
+import { lineOf } from './yaml/lines.js';
+import { asMap, asString } from './yaml/walk.js';
+
+/** The annotation that silences rules on one object: `<ruleId>[,<ruleId>] -- reason`. */
+export const IGNORE_ANNOTATION = 'blast-radius.dev/ignore';
+
+export interface AnalyzeInput {
+  changes: ChangeSet;
+  base: Tree;
+  head: Tree;
+  config: Config;
+  rules: readonly Rule[];
+  /** Verified pull-request labels (the CLI trusts `--labels`; the Action verifies them). */
+  labels?: readonly string[];
+  /** Findings made outside the rules (an invalid config introduced by the PR). */
+  extraFindings?: readonly Finding[];
+  /** Notes made outside the engine (config precedence, rendering). */
+  notes?: readonly string[];
+  /** Start time for `stats.durationMs` (defaults to when analyze was called). */
+  startedAt?: number;
+}
+
+export interface AnalyzeResult {
+  report: Report;
+  fleet: Fleet;
+}
+
+interface Pending {
+  rule: RuleMeta;
+  raw: RawFinding;
+  side: 'base' | 'head';
+  tree: Tree;
+  finding: Finding;
+}
+
+/** Orders rules so that every rule runs after the families / rules its `meta.after` names. */
+export function orderRules(rules: readonly Rule[]): Rule[] {
+  const done = new Set<Rule>();
+  const out: Rule[] = [];
+  const visiting = new Set<Rule>();
+  const visit = (r: Rule) => {
+    if (done.has(r)) return;
+    if (visiting.has(r)) throw new Error(`rule ${r.meta.id} is part of a meta.after cycle`);
+    visiting.add(r);
+    for (const dep of r.meta.after ?? []) for (const d of rules) if (d !== r && (d.meta.id === dep || d.meta.family === dep)) visit(d);
+    visiting.delete(r);
+    done.add(r);
+    out.push(r);
+  };
+  [...rules].sort((a, b) => cmp(a.meta.id, b.meta.id)).forEach(visit);
+  return out;
+}
+
+/** Parses the ignore annotation of an object: rule ids / families and the reason. */
+export function ignoresOf(object: KubeObject | undefined): { ids: string[]; reason: string } | undefined {
+  const annotations = asMap(asMap(object?.doc.metadata)?.annotations);
+  const value = asString(annotations?.[IGNORE_ANNOTATION]);
+  if (!value) return undefined;
+  const sep = value.indexOf('--');
+  const ids = (sep >= 0 ? value.slice(0, sep) : value).split(',').map((s) => s.trim()).filter(Boolean);
+  const reason = sep >= 0 ? value.slice(sep + 2).trim() : '';
+  return { ids, reason };
+}
+
+function sameOrWider(base: readonly string[], head: readonly string[]): boolean {
+  return head.every((c) => base.includes(c));
+}
+
+/** Runs one rule on one side, catching anything it throws. */
+function runRule(rule: Rule, make: (report: (f: RawFinding) => void) => StateContext | ChangeContext, notes: string[]): RawFinding[] {
+  const found: RawFinding[] = [];
+  try {
+    const ctx = make((f) => found.push(f));
+    (rule.check as (c: StateContext | ChangeContext) => void)(ctx);
+  } catch (e) {
+    notes.push(`internal error: rule ${rule.meta.id} failed (${errorMessage(e)}); its findings are missing from this report`);
+  }
+  return found;
+}
+
+/** Finds the parsed file (and so the text) an object came from. */
+function fileOf(object: KubeObject, trees: readonly Tree[]) {
+  for (const t of trees) {
+    const f = t.files.get(object.file);
+    if (f && f.objects.includes(object)) return f;
+  }
+  return undefined;
+}
+
+function lineFor(p: Pending, trees: readonly Tree[]): number | null {
+  const at = p.raw.at;
+  if (!at) return p.raw.line ?? (p.raw.file ? 1 : null);
+  const file = fileOf(at.object, [p.tree, ...trees]);
+  if (!file) return 1;
+  const o = at.object;
+  const identify = (doc: unknown) => {
+    const d = asMap(doc);
+    return asString(d?.kind) === o.kind && asString(asMap(d?.metadata)?.name) === o.name;
+  };
+  return lineOf(file.text, o.docIndex, [...o.docPath, ...(at.path ?? [])], at.innerLine, o.docPath.length ? undefined : identify);
+}
+
+/** Runs the rules and builds the report. */
+export function analyze(input: AnalyzeInput): AnalyzeResult {
+  const started = input.startedAt ?? Date.now();
+  const { changes, base, head, config } = input;
+  const notes: string[] = [...(input.notes ?? [])];
+  const fleet = buildFleet(config, base, head);
+  const labels = new Set(input.labels ?? []);
+  const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');
+
+  const pending: Pending[] = [];
+  const live = new Map<string, Pending[]>(); // per side, for meta.after hand-over
+  const liveKey = (side: string) => side;
+  const priorFor = (rule: Rule, side: 'base' | 'head') =>
+    (live.get(liveKey(side)) ?? [])
+      .filter((p) => (rule.meta.after ?? []).some((a) => a === p.rule.id || a === p.rule.family))
+      .filter((p) => !p.finding.suppressed)
+      .map((p) => p.finding);
+
+  const finalize = (rule: RuleMeta, raw: RawFinding, side: 'base' | 'head', tree: Tree): Pending => {
+    const setting = config.rules[rule.id];
+    const severity = (typeof setting === 'object' && setting.severity) || raw.severity || rule.severity;
+    const object = raw.at?.object;
+    const clusters = [...(raw.clusters ?? (object ? fleet.clustersOfObject(object, side) : raw.file ? fleet.clustersOfFile(raw.file, side) : []))].sort(cmp);
+    const finding: Finding = {
+      ruleId: rule.id,
+      family: rule.family,
+      severity,
+      message: raw.message,
+      remediation: raw.remediation ?? rule.remediation,
+      file: object?.file ?? raw.file ?? null,
+      line: null,
+      resource: object?.ref ?? null,
+      clusters,
+      suppressed: false,
+      suppressedBy: null,
+      key: raw.key,
+      ...(raw.data ? { data: raw.data } : {}),
+    };
+    const ignore = ignoresOf(object);
+    if (ignore && ignore.ids.some((id) => id === rule.id || id === rule.family || id === '*')) {
+      finding.suppressed = true;
+      finding.suppressedBy = `annotation ${IGNORE_ANNOTATION}${ignore.reason ? `: ${ignore.reason}` : ' (no reason given)'}`;
+    }
+    return { rule, raw, side, tree, finding };
+  };
+
+  for (const rule of rules) {
+    if (rule.meta.type === 'state') {
+      const bySide: Record<'base' | 'head', Pending[]> = { base: [], head: [] };
+      for (const tree of [base, head]) {
+        const side = tree.side;
+        const raws = runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report }), notes);
+        bySide[side] = raws.map((r) => finalize(rule.meta, r, side, tree));
+      }
+      // A head finding is new unless a base finding of the same rule, object and key already reached
+      // every cluster it reaches, at no lower severity.
+      const index = new Map<string, Finding[]>();
+      for (const b of bySide.base) {
+        const id = `${b.finding.resource}\u0000${b.finding.key}`;
+        (index.get(id) ?? index.set(id, []).get(id)!).push(b.finding);
+      }
+      const fresh = bySide.head.filter((h) => {
+        const olds = index.get(`${h.finding.resource}\u0000${h.finding.key}`) ?? [];
+        return !olds.some((b) => sameOrWider(b.clusters, h.finding.clusters) && levelRank(b.severity) >= levelRank(h.finding.severity));
+      });
+      live.set('base', [...(live.get('base') ?? []), ...bySide.base]);
+      live.set('head', [...(live.get('head') ?? []), ...bySide.head]);
+      pending.push(...fresh);
+    } else {
+      const raws = runRule(rule, (report) => ({ base, head, changes, fleet, config, prior: priorFor(rule, 'head'), report }), notes);
+      const made = raws.map((r) => finalize(rule.meta, r, 'head', head));
+      live.set('head', [...(live.get('head') ?? []), ...made]);
+      pending.push(...made);
+    }
+  }
+
+  const findings: Finding[] = [...(input.extraFindings ?? []).map((f) => ({ ...f }))];
+  for (const p of pending) {
+    p.finding.line = lineFor(p, [head, base]);
+    findings.push(p.finding);
+  }
+  // acceptLabel: accepts every live finding but revert-lock ones (those need their lock's own override).
+  if (config.acceptLabel && labels.has(config.acceptLabel)) {
+    for (const f of findings) {
+      if (!f.suppressed && f.family !== 'revert-lock') {
+        f.suppressed = true;
+        f.suppressedBy = `label ${config.acceptLabel}`;
+      }
+    }
+  }
+  sortFindings(findings);
+
+  const errors = collectErrors(changes, head);
+  const report: Report = {
+    schemaVersion: 1,
+    score: scoreOf(findings, fleet),
+    level: levelOf(findings),
+    findings,
+    clusters: reportClusters(fleet, changes, base, head, findings),
+    errors,
+    notes: [...new Set(notes)].sort(cmp),
+    stats: {
+      changedFiles: changes.files.length,
+      resources: head.objects.length,
+      unparsedFiles: [...head.files.values()].filter((f) => f.error && !changedPaths(changes).has(f.path)).length,
+      durationMs: Date.now() - started,
+    },
+  };
+  return { report, fleet };
+}
+
+function changedPaths(changes: ChangeSet): Set<string> {
+  return new Set(changes.files.filter((f) => f.status !== 'deleted').map((f) => f.path));
+}
+
+/** Deterministic order: file, line, rule, resource, message (findings without a file last). */
+export function sortFindings(findings: Finding[]): void {
+  findings.sort(
+    (a, b) =>
+      (a.file === null ? 1 : 0) - (b.file === null ? 1 : 0) ||
+      cmp(a.file ?? '', b.file ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      cmp(a.ruleId, b.ruleId) ||
+      cmp(a.resource ?? '', b.resource ?? '') ||
+      cmp(a.key, b.key) ||
+      cmp(a.message, b.message),
+  );
+}
+
+/** Parse errors of the files the change adds or modifies. */
+function collectErrors(changes: ChangeSet, head: Tree): ReportError[] {
+  const errors: ReportError[] = [];
+  for (const path of changedPaths(changes)) {
+    const f = head.files.get(path);
+    if (f?.error) errors.push({ file: path, line: f.error.line, message: f.error.message });
+  }
+  return errors.sort((a, b) => cmp(a.file, b.file) || a.line - b.line);
+}
+
+/** Every cluster, with `affected` when a changed Kubernetes file or a finding reaches it. */
+function reportClusters(fleet: Fleet, changes: ChangeSet, base: Tree, head: Tree, findings: readonly Finding[]): ReportCluster[] {
+  const affected = new Set<string>();
+  for (const c of changes.files) {
+    for (const [tree, path] of [[head, c.path], [base, c.oldPath ?? c.path]] as const) {
+      const f = tree.files.get(path);
+      // Only files that deploy something reach a cluster: a CI workflow or a docs config does not.
+      if (f && (f.objects.length > 0 || (f.error && tree === head))) for (const n of fleet.clustersOfFile(path, tree.side)) affected.add(n);
+    }
+  }
+  for (const f of findings) for (const n of f.clusters) affected.add(n);
+  const clusters = [...fleet.clusters];
+  if (affected.has(UNMAPPED)) clusters.push(fleet.cluster(UNMAPPED)!);
+  return clusters.map((c) => ({ name: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, stage: c.stage, affected: affected.has(c.name) }));
+}
+
+/** The fail-on level in force: `--fail-on`, else the config's `failOn`, else `high`. */
+export function failOnLevel(flag: Level | undefined, config: Config): Level {
+  return flag ?? config.failOn ?? 'high';
+}
+
+export { exitCodeFor };

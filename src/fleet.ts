@@ -1,0 +1,132 @@
+/**
+ * The fleet map: clusters, their node counts and rollout stages, and which clusters each file reaches.
+ * Clusters come from `fleet.clusters` in the config, else from the repository layout
+ * (`clusters/<name>/`, `environments/<name>/`, `envs/<name>/`, `overlays/<name>/`). A file reaches the
+ * clusters whose path globs match it; a file that reaches none reaches the implicit cluster `unmapped`.
+ */
+import picomatch from 'picomatch';
+import type { Config } from './config.js';
+import type { Fleet } from './rule.js';
+import type { Cluster, KubeObject, Tree } from './types.js';
+import { cmp } from './util.js';
+
+/** The implicit cluster of files no known cluster receives: production, 5,000 nodes assumed. */
+export const UNMAPPED = 'unmapped';
+
+/** Assumed node counts (RULEBOOK B.1): a pre-production cluster, and the Kubernetes scalability limit. */
+export const ASSUMED_NODES = { preProduction: 100, production: 5000 } as const;
+
+/** Inferred stages, earliest first, with the name tokens that select each (DESIGN.md "Stages"). */
+export const INFERRED_STAGES: ReadonlyArray<{ stage: string; tokens: readonly string[] }> = [
+  { stage: 'dev', tokens: ['dev', 'development', 'sandbox'] },
+  { stage: 'test', tokens: ['test', 'testing', 'qa'] },
+  { stage: 'staging', tokens: ['stage', 'staging', 'stg', 'preprod', 'uat'] },
+  { stage: 'canary', tokens: ['canary', 'pilot', 'early', 'ring0'] },
+  { stage: 'prod', tokens: ['prod', 'production', 'prd', 'live'] },
+];
+
+const LAYOUT_DIRS = ['clusters', 'environments', 'envs', 'overlays'];
+
+/** The inferred stage of a cluster or stage name: token by token, the earliest stage any token names; prod when none. */
+export function inferStage(name: string): { stage: string; index: number } {
+  const tokens = name.toLowerCase().split(/[-_.]/);
+  for (let i = 0; i < INFERRED_STAGES.length; i++) {
+    if (INFERRED_STAGES[i].tokens.some((t) => tokens.includes(t))) return { stage: INFERRED_STAGES[i].stage, index: i };
+  }
+  return { stage: 'prod', index: INFERRED_STAGES.length - 1 };
+}
+
+/**
+ * Clusters inferred from the layout of the given trees: `clusters/<name>/…` and the like, at any depth
+ * (`apps/web/overlays/prod/` and `apps/api/overlays/prod/` are both cluster `prod`).
+ */
+export function layoutClusters(trees: readonly Tree[]): Array<{ name: string; dirs: string[] }> {
+  const found = new Map<string, Set<string>>();
+  for (const tree of trees) {
+    for (const p of tree.paths) {
+      const parts = p.split('/');
+      // A cluster directory holds files below it: `<layout dir>/<name>/<file>`.
+      const i = parts.findIndex((part, j) => j + 2 < parts.length && LAYOUT_DIRS.includes(part));
+      if (i < 0) continue;
+      const dir = parts.slice(0, i + 2).join('/');
+      let dirs = found.get(parts[i + 1]);
+      if (!dirs) found.set(parts[i + 1], (dirs = new Set()));
+      dirs.add(dir);
+    }
+  }
+  return [...found].map(([name, dirs]) => ({ name, dirs: [...dirs].sort() })).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+/** Resolves every cluster's stage, stage index and node count. */
+export function resolveClusters(config: Config, trees: readonly Tree[]): Cluster[] {
+  const stages = config.rollout.stages;
+  const lastIndex = stages ? stages.length - 1 : INFERRED_STAGES.length - 1;
+  const make = (name: string, paths: string[], stageName: string | undefined, nodes: number | undefined, kubernetesVersion?: string): Cluster => {
+    let stage: string;
+    let stageIndex: number;
+    if (stages) {
+      // With rollout.stages, an unset stage is inferred from the name and must be one of the stages;
+      // config validation already rejected an explicit stage outside them.
+      const wanted = stageName ?? stages.find((s) => inferStage(name).stage === inferStage(s).stage) ?? stages[lastIndex];
+      stage = wanted;
+      stageIndex = stages.indexOf(wanted);
+    } else {
+      const inferred = inferStage(stageName ?? name);
+      stage = stageName ?? inferred.stage;
+      stageIndex = inferred.index;
+    }
+    const prod = stageIndex === lastIndex;
+    return {
+      name,
+      nodes: nodes ?? (prod ? ASSUMED_NODES.production : ASSUMED_NODES.preProduction),
+      nodesAssumed: nodes === undefined,
+      stage,
+      stageIndex,
+      paths,
+      ...(kubernetesVersion ? { kubernetesVersion } : {}),
+    };
+  };
+  const clusters = config.fleet.clusters.length
+    ? config.fleet.clusters.map((c) => make(c.name, c.paths ?? [], c.stage, c.nodes, c.kubernetesVersion))
+    : layoutClusters(trees).map((c) => make(c.name, c.dirs.map((d) => `${d}/**`), undefined, undefined));
+  return clusters.sort((a, b) => a.stageIndex - b.stageIndex || cmp(a.name, b.name));
+}
+
+/** The implicit cluster for files no known cluster receives. */
+export function unmappedCluster(config: Config): Cluster {
+  const stages = config.rollout.stages;
+  return {
+    name: UNMAPPED,
+    nodes: ASSUMED_NODES.production,
+    nodesAssumed: true,
+    stage: stages ? stages[stages.length - 1] : 'prod',
+    stageIndex: stages ? stages.length - 1 : INFERRED_STAGES.length - 1,
+    paths: [],
+    implicit: true,
+  };
+}
+
+/** Builds the fleet map for a change. */
+export function buildFleet(config: Config, base: Tree, head: Tree): Fleet {
+  const clusters = resolveClusters(config, [base, head]);
+  const matchers = clusters.map((c) => ({ name: c.name, match: picomatch(c.paths as string[], { dot: true }) }));
+  const memo = new Map<string, readonly string[]>();
+  const byName = new Map(clusters.map((c) => [c.name, c] as const));
+  const unmapped = unmappedCluster(config);
+  const clustersOfFile = (path: string): readonly string[] => {
+    let r = memo.get(path);
+    if (!r) {
+      const names = matchers.filter((m) => m.match(path)).map((m) => m.name).sort();
+      r = names.length ? names : [UNMAPPED];
+      memo.set(path, r);
+    }
+    return r;
+  };
+  return {
+    clusters,
+    totalNodes: clusters.reduce((n, c) => n + c.nodes, 0),
+    cluster: (name) => byName.get(name) ?? (name === UNMAPPED ? unmapped : undefined),
+    clustersOfFile,
+    clustersOfObject: (o: KubeObject) => clustersOfFile(o.file),
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The rule API. A rule is a static `meta` plus a pure `check(ctx)` that calls `ctx.report()`.
+ * Rules never do I/O and never throw for odd input: the engine catches a throwing rule and turns it into
+ * an `errors` entry, but a rule should treat any shape of document as possible.
+ */
+import type { Config } from './config.js';
+import type { ChangeSet, Cluster, Finding, KubeObject, RawFinding, RuleMeta, Tree } from './types.js';
+
+/** The fleet as the rules see it. */
+export interface Fleet {
+  /** Every known cluster, in stage then name order; includes `unmapped` only when something reaches it. */
+  readonly clusters: readonly Cluster[];
+  /** Sum of the nodes of the known clusters (not counting `unmapped`). */
+  readonly totalNodes: number;
+  cluster(name: string): Cluster | undefined;
+  /** Names of the clusters a file of the given side reaches (sorted); `['unmapped']` when none. */
+  clustersOfFile(path: string, side?: 'base' | 'head'): readonly string[];
+  /** Names of the clusters an object reaches. */
+  clustersOfObject(object: KubeObject, side?: 'base' | 'head'): readonly string[];
+}
+
+interface BaseContext {
+  readonly fleet: Fleet;
+  readonly config: Config;
+  /** Live head findings of the families / rules named in `meta.after` (state rules: of the same side). */
+  readonly prior: readonly Finding[];
+  report(finding: RawFinding): void;
+}
+
+export interface StateContext extends BaseContext {
+  readonly side: 'base' | 'head';
+  readonly tree: Tree;
+}
+
+export interface ChangeContext extends BaseContext {
+  readonly base: Tree;
+  readonly head: Tree;
+  readonly changes: ChangeSet;
+}
+
+export interface StateRule {
+  readonly meta: RuleMeta & { readonly type: 'state' };
+  check(ctx: StateContext): void;
+}
+
+export interface ChangeRule {
+  readonly meta: RuleMeta & { readonly type: 'change' };
+  check(ctx: ChangeContext): void;
+}
+
+export type Rule = StateRule | ChangeRule;
