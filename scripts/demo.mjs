@@ -15,21 +15,22 @@ import { fileURLToPath } from 'node:url';
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FAIL_ON = 'high';
 
-const CONFIG = `# Fleet of the demo: one canary cluster, two production clusters.
+const CONFIG = `# Fleet of the demo: one canary cluster, two production clusters. Every overlay includes ../../base,
+# so every cluster receives base/ too.
 fleet:
   clusters:
     - name: canary-1
       nodes: 60
       stage: canary
-      paths: ["clusters/canary-1/**"]
+      paths: ["clusters/canary-1/**", "base/**"]
     - name: prod-us
       nodes: 4800
       stage: prod
-      paths: ["clusters/prod-us/**"]
+      paths: ["clusters/prod-us/**", "base/**"]
     - name: prod-eu
       nodes: 3200
       stage: prod
-      paths: ["clusters/prod-eu/**"]
+      paths: ["clusters/prod-eu/**", "base/**"]
 rollout:
   stages: [canary, prod]
 failOn: ${FAIL_ON}

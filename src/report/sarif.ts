@@ -91,6 +91,8 @@ function result(f: Finding, ruleIndex: number): Result {
     out.locations = [
       {
         physicalLocation: {
+          // Repository-relative, against %SRCROOT% as CodeQL does: code scanning resolves it from the
+          // checkout root and matches it to the file in the PR.
           artifactLocation: { uri: toUri(f.file), uriBaseId: '%SRCROOT%' },
           // GitHub rejects a physical location without a region (kube-linter: "GH1003"), so a
           // file-level finding points at line 1.
@@ -111,9 +113,11 @@ function result(f: Finding, ruleIndex: number): Result {
  * figures) change with unrelated edits and would reopen alerts. GitHub still adds its own
  * `primaryLocationLineHash` at upload.
  */
+// The rule's key tells apart two findings of one rule on one object (two containers, two webhooks), so
+// code scanning keeps them as two alerts; it holds no line numbers, so an alert survives edits above it.
 function fingerprint(f: Finding): string {
   return createHash('sha256')
-    .update([f.ruleId, f.resource ?? '', f.file ?? ''].join('\0'))
+    .update([f.ruleId, f.resource ?? '', f.file ?? '', f.key ?? ''].join('\0'))
     .digest('hex')
     .slice(0, 32);
 }

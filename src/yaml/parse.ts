@@ -133,8 +133,10 @@ export function parseYamlFile(path: string, blob: string, text: string): ParsedF
     loadUntilError(body, docs);
   }
   const objects: KubeObject[] = [];
+  // Without an anchor (`&name`) there is no alias, so nothing can expand: skip the check.
+  const mayAlias = body.includes('&');
   for (let i = 0; i < docs.length; i++) {
-    if (expandedSize(docs[i]) > NODE_BUDGET) {
+    if (mayAlias && expandedSize(docs[i]) > NODE_BUDGET) {
       // An alias bomb: keep none of it, so no later walk can be fooled into expanding it.
       error ??= { line: 1, message: `document ${i + 1} expands to more than ${NODE_BUDGET} nodes through aliases (an alias bomb); not analysed` };
       docs.length = i;

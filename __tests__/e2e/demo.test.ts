@@ -1,0 +1,17 @@
+/** The README's first quick-start command: `npm run demo` runs the main job on an embedded example. */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../helpers/git-fixture.js';
+
+describe('npm run demo', () => {
+  it('checks the embedded fleet PR, prints the report and the exit code the real check returns, and exits 0', () => {
+    const r = spawnSync(process.execPath, ['scripts/demo.mjs'], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Blast Radius: HIGH/);
+    expect(r.stdout).toMatch(/MutatingWebhookConfiguration\/node-telemetry-injector/);
+    expect(r.stdout).toMatch(/clusters: canary-1, prod-eu, prod-us \(3\)/);
+    expect(r.stdout).toMatch(/The real check would have exited with code 1 \(fail-on high\)\./);
+    expect(r.stdout).not.toMatch(/\u001b\[/); // no colour when stdout is not a terminal
+  });
+});
