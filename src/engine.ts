@@ -133,10 +133,10 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
   const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');
 
   const pending: Pending[] = [];
-  const live = new Map<string, Pending[]>(); // per side, for meta.after hand-over
-  const liveKey = (side: string) => side;
+  // Every finding made so far on each side (new or not), handed to rules that name them in meta.after.
+  const made: Record<'base' | 'head', Pending[]> = { base: [], head: [] };
   const priorFor = (rule: Rule, side: 'base' | 'head') =>
-    (live.get(liveKey(side)) ?? [])
+    made[side]
       .filter((p) => (rule.meta.after ?? []).some((a) => a === p.rule.id || a === p.rule.family))
       .filter((p) => !p.finding.suppressed)
       .map((p) => p.finding);
@@ -188,14 +188,14 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
         const olds = index.get(`${h.finding.resource}\u0000${h.finding.key}`) ?? [];
         return !olds.some((b) => sameOrWider(b.clusters, h.finding.clusters) && levelRank(b.severity) >= levelRank(h.finding.severity));
       });
-      live.set('base', [...(live.get('base') ?? []), ...bySide.base]);
-      live.set('head', [...(live.get('head') ?? []), ...bySide.head]);
+      made.base.push(...bySide.base);
+      made.head.push(...bySide.head);
       pending.push(...fresh);
     } else {
       const raws = runRule(rule, (report) => ({ base, head, changes, fleet, config, prior: priorFor(rule, 'head'), report }), notes);
-      const made = raws.map((r) => finalize(rule.meta, r, 'head', head));
-      live.set('head', [...(live.get('head') ?? []), ...made]);
-      pending.push(...made);
+      const found = raws.map((r) => finalize(rule.meta, r, 'head', head));
+      made.head.push(...found);
+      pending.push(...found);
     }
   }
 

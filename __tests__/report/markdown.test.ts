@@ -1,43 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Finding, Report, ReportContext } from '../../src/types.js';
+import { finding, sampleReport } from './sample.js';
 
-function finding(over: Partial<Finding>): Finding {
-  return {
-    ruleId: 'watch-all/daemonset-cluster-watch', family: 'watch-all', severity: 'critical',
-    message: 'DaemonSet node-telemetry watches pods cluster-wide', remediation: 'Scope the agent to its own node.',
-    file: 'infra/telemetry.yaml', line: 40, resource: 'DaemonSet/monitoring/node-telemetry',
-    clusters: ['canary-1', 'prod-eu'], suppressed: false, suppressedBy: null, key: 'agent', ...over,
-  };
-}
-
-function report(over: Partial<Report> = {}): Report {
-  return {
-    schemaVersion: 1, score: 85, level: 'critical',
-    // Deliberately not in severity order: the Markdown report sorts.
-    findings: [
-      finding({ ruleId: 'canary/max-unavailable', family: 'canary', severity: 'medium', file: 'apps/web/deploy.yaml', line: 12,
-        resource: 'Deployment/web/web', clusters: ['canary-1'], message: 'maxUnavailable is 100%', remediation: 'Lower maxUnavailable.' }),
-      finding({ ruleId: 'canary/one-pr-many-stages', family: 'canary', severity: 'high', file: null, line: null, resource: null,
-        message: 'this change reaches canary and prod at once', remediation: 'Split the change by stage.' }),
-      finding({}),
-      finding({ ruleId: 'config/invalid-config', family: 'config', severity: 'high', file: '.blast-radius.yml', line: null,
-        resource: null, message: 'rollout.stages is not a list', remediation: 'Fix the config.' }),
-      finding({ ruleId: 'blast-radius/shared-base', family: 'blast-radius', severity: 'high', suppressed: true,
-        suppressedBy: 'blast-radius.dev/ignore -- approved by SRE', file: 'base/kustomization.yaml', line: 3,
-        resource: 'Kustomization/base', message: 'shared base reaches every cluster' }),
-    ],
-    clusters: [
-      { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true },
-      { name: 'prod-eu', nodes: 5000, nodesAssumed: true, stage: 'prod', affected: true },
-      { name: 'dev-1', nodes: 100, nodesAssumed: true, stage: 'dev', affected: false },
-    ],
-    errors: [{ file: 'apps/web/broken.yaml', line: 5, message: 'bad indentation of a mapping entry' }],
-    notes: ['charts/otel-agent was not rendered: no helm binary found'],
-    stats: { changedFiles: 4, resources: 41, unparsedFiles: 1, durationMs: 12 },
-    ...over,
-  };
-}
+const report = (over: Partial<Report> = {}): Report => sampleReport(over);
 
 const BASE = '0123456789abcdef0123456789abcdef01234567';
 const HEAD = 'fedcba9876543210fedcba9876543210fedcba98';

@@ -1,52 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../src/report/text.js';
-import type { Finding, Report, ReportContext, RuleMeta } from '../../src/types.js';
+import type { Finding, Report, ReportContext } from '../../src/types.js';
+import { finding as sampleFinding, RULES, sampleFindings, sampleReport } from './sample.js';
 
-const RULES: RuleMeta[] = [
-  {
-    id: 'watch-all/daemonset-cluster-watch', family: 'watch-all', type: 'state', severity: 'critical',
-    description: 'Flag per-node agents that watch cluster-wide.', docs: 'docs/rules/watch-all/daemonset-cluster-watch.md',
-    remediation: 'Scope the agent to its own node.',
-  },
-];
-
-function finding(over: Partial<Finding>): Finding {
-  return {
-    ruleId: 'watch-all/daemonset-cluster-watch', family: 'watch-all', severity: 'critical',
-    message: 'DaemonSet node-telemetry watches pods cluster-wide', remediation: 'Scope the agent to its own node.',
-    file: 'infra/telemetry.yaml', line: 40, resource: 'DaemonSet/monitoring/node-telemetry',
-    clusters: ['canary-1', 'prod-eu', 'prod-us'], suppressed: false, suppressedBy: null, key: 'agent', ...over,
-  };
-}
-
-function report(over: Partial<Report> = {}): Report {
-  return {
-    schemaVersion: 1, score: 85, level: 'critical',
-    findings: [
-      finding({}),
-      finding({
-        ruleId: 'canary/max-unavailable', family: 'canary', severity: 'medium', file: 'apps/web/deploy.yaml', line: 12,
-        resource: 'Deployment/web/web', clusters: ['canary-1'], message: 'maxUnavailable is 100%', remediation: 'Lower maxUnavailable.',
-      }),
-      finding({ ruleId: 'canary/one-pr-many-stages', family: 'canary', severity: 'high', file: null, line: null, resource: null,
-        message: 'this change reaches canary and prod at once', remediation: 'Split the change by stage.' }),
-      finding({ ruleId: 'config/invalid-config', family: 'config', severity: 'high', file: '.blast-radius.yml', line: null,
-        resource: null, message: 'rollout.stages is not a list', remediation: 'Fix the config.' }),
-      finding({ ruleId: 'blast-radius/shared-base', family: 'blast-radius', severity: 'high', suppressed: true,
-        suppressedBy: 'blast-radius.dev/ignore -- approved by SRE', file: 'base/kustomization.yaml', line: 3,
-        resource: 'Kustomization/base', message: 'shared base reaches every cluster' }),
-    ],
-    clusters: [
-      { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true },
-      { name: 'prod-eu', nodes: 5000, nodesAssumed: true, stage: 'prod', affected: true },
-      { name: 'dev-1', nodes: 100, nodesAssumed: true, stage: 'dev', affected: false },
-    ],
-    errors: [{ file: 'apps/web/broken.yaml', line: 5, message: 'bad indentation of a mapping entry' }],
-    notes: ['charts/otel-agent was not rendered: no helm binary found'],
-    stats: { changedFiles: 4, resources: 41, unparsedFiles: 1, durationMs: 12 },
-    ...over,
-  };
-}
+const finding = (over: Partial<Finding> = {}): Finding => sampleFinding({ clusters: ['canary-1', 'prod-eu', 'prod-us'], ...over });
+const report = (over: Partial<Report> = {}): Report =>
+  sampleReport({ findings: sampleFindings({ 0: { clusters: ['canary-1', 'prod-eu', 'prod-us'] } }), ...over });
 
 const CTX: ReportContext = { rules: RULES, failOn: 'high', exitCode: 1 };
 const PASS: ReportContext = { rules: RULES, failOn: 'high', exitCode: 0 };
