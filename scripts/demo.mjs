@@ -16,21 +16,21 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const FAIL_ON = 'high';
 
 const CONFIG = `# Fleet of the demo: one canary cluster, two production clusters. Every overlay includes ../../base,
-# so every cluster receives base/ too.
+# so every cluster receives base/ through the Kustomize graph.
 fleet:
   clusters:
     - name: canary-1
       nodes: 60
       stage: canary
-      paths: ["clusters/canary-1/**", "base/**"]
+      paths: ["clusters/canary-1/**"]
     - name: prod-us
       nodes: 4800
       stage: prod
-      paths: ["clusters/prod-us/**", "base/**"]
+      paths: ["clusters/prod-us/**"]
     - name: prod-eu
       nodes: 3200
       stage: prod
-      paths: ["clusters/prod-eu/**", "base/**"]
+      paths: ["clusters/prod-eu/**"]
 rollout:
   stages: [canary, prod]
 failOn: ${FAIL_ON}

@@ -89,6 +89,24 @@ function sameOrWider(base: readonly string[], head: readonly string[]): boolean 
   return head.every((c) => base.includes(c));
 }
 
+/**
+ * One object reached through several units (a shared base under three cluster overlays) yields one
+ * finding per unit; the ones that say the same thing about the same source are one finding reaching the
+ * union of their clusters.
+ */
+function mergeAcrossUnits(found: Pending[]): Pending[] {
+  const byId = new Map<string, Pending>();
+  for (const p of found) {
+    const f = p.finding;
+    const source = p.raw.at?.object.source ?? p.raw.at?.object;
+    const id = [f.ruleId, f.resource, f.key, f.severity, f.message, f.file, source ? `${source.file}#${source.docIndex}` : '', f.suppressed].join('\u0000');
+    const known = byId.get(id);
+    if (!known) byId.set(id, p);
+    else known.finding.clusters = [...new Set([...known.finding.clusters, ...f.clusters])].sort(cmp);
+  }
+  return [...byId.values()];
+}
+
 /** Runs one rule on one side, catching anything it throws. */
 function runRule(rule: Rule, make: (report: (f: RawFinding) => void) => StateContext | ChangeContext, notes: string[]): RawFinding[] {
   const found: RawFinding[] = [];
@@ -103,9 +121,10 @@ function runRule(rule: Rule, make: (report: (f: RawFinding) => void) => StateCon
 
 /** Finds the parsed file (and so the text) an object came from. */
 function fileOf(object: KubeObject, trees: readonly Tree[]) {
+  const source = object.source ?? object;
   for (const t of trees) {
-    const f = t.files.get(object.file);
-    if (f && f.objects.includes(object)) return f;
+    const f = t.files.get(source.file);
+    if (f && f.objects.includes(source)) return f;
   }
   return undefined;
 }
@@ -115,7 +134,7 @@ function lineFor(p: Pending, trees: readonly Tree[]): number | null {
   if (!at) return p.raw.line ?? (p.raw.file ? 1 : null);
   const file = fileOf(at.object, [p.tree, ...trees]);
   if (!file) return 1;
-  const o = at.object;
+  const o = at.object.source ?? at.object;
   const identify = (doc: unknown) => {
     const d = asMap(doc);
     return asString(d?.kind) === o.kind && asString(asMap(d?.metadata)?.name) === o.name;
@@ -126,9 +145,11 @@ function lineFor(p: Pending, trees: readonly Tree[]): number | null {
 /** Runs the rules and builds the report. */
 export function analyze(input: AnalyzeInput): AnalyzeResult {
   const started = input.startedAt ?? Date.now();
-  const { changes, base, head, config } = input;
-  const notes: string[] = [...(input.notes ?? [])];
-  const fleet = buildFleet(config, base, head);
+  const { changes, config } = input;
+  // The rules see each side's objects resolved into deployable units; `stats.resources` counts the
+  // objects as parsed.
+  const { fleet, base, head, notes: unitNotes } = buildFleet(config, input.base, input.head, changes);
+  const notes: string[] = [...(input.notes ?? []), ...unitNotes];
   const labels = new Set(input.labels ?? []);
   const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');
 
@@ -175,7 +196,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       for (const tree of [base, head]) {
         const side = tree.side;
         const raws = runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report }), notes);
-        bySide[side] = raws.map((r) => finalize(rule.meta, r, side, tree));
+        bySide[side] = mergeAcrossUnits(raws.map((r) => finalize(rule.meta, r, side, tree)));
       }
       // A head finding is new unless a base finding of the same rule, object and key already reached
       // every cluster it reaches, at no lower severity.
@@ -193,7 +214,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       pending.push(...fresh);
     } else {
       const raws = runRule(rule, (report) => ({ base, head, changes, fleet, config, prior: priorFor(rule, 'head'), report }), notes);
-      const found = raws.map((r) => finalize(rule.meta, r, 'head', head));
+      const found = mergeAcrossUnits(raws.map((r) => finalize(rule.meta, r, 'head', head)));
       made.head.push(...found);
       pending.push(...found);
     }
@@ -226,7 +247,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
     notes: [...new Set(notes)].sort(cmp),
     stats: {
       changedFiles: changes.files.length,
-      resources: head.objects.length,
+      resources: input.head.objects.length,
       unparsedFiles: [...head.files.values()].filter((f) => f.error && !changedPaths(changes).has(f.path)).length,
       durationMs: Date.now() - started,
     },
@@ -269,7 +290,7 @@ function reportClusters(fleet: Fleet, changes: ChangeSet, base: Tree, head: Tree
     for (const [tree, path] of [[head, c.path], [base, c.oldPath ?? c.path]] as const) {
       const f = tree.files.get(path);
       // Only files that deploy something reach a cluster: a CI workflow or a docs config does not.
-      if (f && (f.objects.length > 0 || (f.error && tree === head))) for (const n of fleet.clustersOfFile(path, tree.side)) affected.add(n);
+      if (fleet.isDeployed(path, tree.side) || (f?.error && tree === head)) for (const n of fleet.clustersOfFile(path, tree.side)) affected.add(n);
     }
   }
   for (const f of findings) for (const n of f.clusters) affected.add(n);

@@ -7,7 +7,9 @@
 import picomatch from 'picomatch';
 import type { Config } from './config.js';
 import type { Fleet } from './rule.js';
-import type { Cluster, KubeObject, Tree } from './types.js';
+import { matchesSelector } from './selector.js';
+import type { ChangeSet, Cluster, KubeObject, Tree } from './types.js';
+import { resolveUnits, type ArgoClusterMatch } from './units.js';
 import { cmp } from './util.js';
 
 /** The implicit cluster of files no known cluster receives: production, 5,000 nodes assumed. */
@@ -106,27 +108,85 @@ export function unmappedCluster(config: Config): Cluster {
   };
 }
 
-/** Builds the fleet map for a change. */
-export function buildFleet(config: Config, base: Tree, head: Tree): Fleet {
+/** Matches Argo CD destinations and cluster generators against the configured clusters. */
+function argoMatcher(config: Config, clusters: readonly Cluster[]): ArgoClusterMatch {
+  const configured = new Map(config.fleet.clusters.map((c) => [c.name, c] as const));
+  const entries = clusters.map((c) => {
+    const argo = configured.get(c.name)?.argocd;
+    return { cluster: c.name, name: argo?.name ?? c.name, server: argo?.server, labels: argo?.labels ?? {} };
+  });
+  return {
+    byDestination(name, server) {
+      const hit = entries.filter((e) => (name !== undefined && e.name === name) || (server !== undefined && e.server === server));
+      return hit.length ? hit.map((e) => e.cluster) : undefined;
+    },
+    bySelector(selector) {
+      return entries
+        .filter((e) => matchesSelector(selector ?? {}, e.labels))
+        .map((e) => ({
+          cluster: e.cluster,
+          params: { name: e.name, nameNormalized: e.name, server: e.server ?? '', ...Object.fromEntries(Object.entries(e.labels).map(([k, v]) => [`metadata.labels.${k}`, v])) },
+        }));
+    },
+  };
+}
+
+/** A tree whose objects are the objects of its deployable units (what the rules see). */
+export interface ResolvedTrees {
+  fleet: Fleet;
+  base: Tree;
+  head: Tree;
+  /** Notes from following units (remote bases, unrendered charts). */
+  notes: string[];
+}
+
+/**
+ * Builds the fleet map for a change: clusters, the deployable units of each side, and which clusters each
+ * file and object reaches. Returns the trees with their objects resolved into units.
+ */
+export function buildFleet(config: Config, base: Tree, head: Tree, changes?: ChangeSet): ResolvedTrees {
   const clusters = resolveClusters(config, [base, head]);
   const matchers = clusters.map((c) => ({ name: c.name, match: picomatch(c.paths as string[], { dot: true }) }));
-  const memo = new Map<string, readonly string[]>();
+  const globClusters = (path: string) => matchers.filter((m) => m.match(path)).map((m) => m.name);
   const byName = new Map(clusters.map((c) => [c.name, c] as const));
   const unmapped = unmappedCluster(config);
-  const clustersOfFile = (path: string): readonly string[] => {
-    let r = memo.get(path);
+  const argo = argoMatcher(config, clusters);
+  // Without the change set every path counts as changed, so nothing is reused.
+  const changed = new Set(changes ? changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) : ['']);
+  const reuse = { builds: new Map(), changed };
+  const head_ = resolveUnits(head, clusters, argo, globClusters, reuse);
+  const sides = { base: resolveUnits(base, clusters, argo, globClusters, reuse), head: head_ };
+  const memo = { base: new Map<string, readonly string[]>(), head: new Map<string, readonly string[]>() };
+  const unitClusters = {
+    base: new Map(sides.base.units.map((u) => [u.id, u.clusters] as const)),
+    head: new Map(sides.head.units.map((u) => [u.id, u.clusters] as const)),
+  };
+  const clustersOfFile = (path: string, side: 'base' | 'head' = 'head'): readonly string[] => {
+    let r = memo[side].get(path);
     if (!r) {
-      const names = matchers.filter((m) => m.match(path)).map((m) => m.name).sort();
-      r = names.length ? names : [UNMAPPED];
-      memo.set(path, r);
+      const names = new Set([...globClusters(path), ...(sides[side].fileClusters.get(path) ?? [])]);
+      r = names.size ? [...names].sort(cmp) : [UNMAPPED];
+      memo[side].set(path, r);
     }
     return r;
   };
-  return {
+  const fleet: Fleet = {
     clusters,
     totalNodes: clusters.reduce((n, c) => n + c.nodes, 0),
     cluster: (name) => byName.get(name) ?? (name === UNMAPPED ? unmapped : undefined),
     clustersOfFile,
-    clustersOfObject: (o: KubeObject) => clustersOfFile(o.file),
+    clustersOfObject: (o: KubeObject, side: 'base' | 'head' = 'head') => {
+      const fromUnit = unitClusters[side].get(o.unit);
+      if (!fromUnit) return clustersOfFile(o.file, side);
+      // A unit followed from an unmapped GitOps object can also be matched by a path glob.
+      return fromUnit;
+    },
+    isDeployed: (path: string, side: 'base' | 'head' = 'head') => sides[side].fileClusters.has(path) || ((side === 'base' ? base : head).files.get(path)?.objects.length ?? 0) > 0,
+  };
+  return {
+    fleet,
+    base: { ...base, objects: sides.base.objects },
+    head: { ...head, objects: sides.head.objects },
+    notes: [...new Set([...sides.base.notes, ...sides.head.notes])],
   };
 }

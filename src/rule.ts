@@ -15,8 +15,10 @@ export interface Fleet {
   cluster(name: string): Cluster | undefined;
   /** Names of the clusters a file of the given side reaches (sorted); `['unmapped']` when none. */
   clustersOfFile(path: string, side?: 'base' | 'head'): readonly string[];
-  /** Names of the clusters an object reaches. */
+  /** Names of the clusters an object reaches: those of its deployable unit. */
   clustersOfObject(object: KubeObject, side?: 'base' | 'head'): readonly string[];
+  /** True when a file is part of a deployable unit or holds objects (a CI workflow or a docs config is not). */
+  isDeployed(path: string, side?: 'base' | 'head'): boolean;
 }
 
 interface BaseContext {

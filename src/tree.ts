@@ -6,6 +6,8 @@ import { listTree, readBlobs, type TreeEntry } from './git.js';
 import type { ChangeSet, KubeObject, ParsedFile, Tree } from './types.js';
 import { isHelmTemplate, isYamlPath, MAX_FILE_BYTES, parseYamlFile } from './yaml/parse.js';
 import { execFileSync } from 'node:child_process';
+import { treeInputs } from './kustomize.js';
+import { cmp } from './util.js';
 
 /** A file to put in a tree: its path, content, and (optionally) a content id. */
 export interface FileInput {
@@ -32,15 +34,20 @@ function parseOnce(cache: ParseCache, path: string, blob: string, text: string, 
 }
 
 function assemble(side: 'base' | 'head', commit: string, paths: string[], files: Map<string, ParsedFile>, readFile: (p: string) => string | null): Tree {
-  const sorted = [...files.keys()].sort();
+  // Patches and generator inputs of a kustomization are inputs, not objects (a partial DaemonSet in a
+  // patch is not a DaemonSet). Marked per side: the parse cache is shared by both.
+  const inputs = treeInputs({ files });
+  const sorted = [...files.keys()].sort(cmp);
   const ordered = new Map<string, ParsedFile>();
   const objects: KubeObject[] = [];
   for (const p of sorted) {
-    const f = files.get(p)!;
+    let f = files.get(p)!;
+    const by = inputs.get(p);
+    if (by) f = { ...f, objects: [], input: by };
     ordered.set(p, f);
     objects.push(...f.objects);
   }
-  return { side, commit, files: ordered, objects, paths: paths.sort(), readFile };
+  return { side, commit, files: ordered, objects, paths: paths.sort(cmp), readFile };
 }
 
 /**

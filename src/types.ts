@@ -39,6 +39,11 @@ export interface KubeObject {
   readonly docPath: YamlPath;
   /** The deployable unit the object belongs to (`.` when the whole repo is one unit). */
   readonly unit: string;
+  /**
+   * The object as parsed from its file, when this one was derived for a unit (Kustomize namespace,
+   * name prefix, patches, images). Lines are always found through the source.
+   */
+  readonly source?: KubeObject;
 }
 
 /** A parsed YAML file of one side of the change. */
@@ -54,6 +59,8 @@ export interface ParsedFile {
   readonly error?: { readonly line: number; readonly message: string };
   /** Set when the file is skipped on purpose (a Helm template, binary content): not an error. */
   readonly skipped?: string;
+  /** Set when a kustomization uses the file as a patch or generator input: its documents are not objects. */
+  readonly input?: string;
 }
 
 /** One side (base or head) of the change: every YAML file of the tree, parsed. */

@@ -26,7 +26,7 @@ describe('fleet map', () => {
     const r = parseConfig('fleet:\n  clusters:\n    - { name: canary-1, stage: canary, paths: ["clusters/canary-1/**", "shared/**"] }\n    - { name: prod-us, nodes: 4800, paths: ["clusters/prod-us/**", "shared/**"] }\nrollout: { stages: [canary, prod] }\n', []);
     if (!r.ok) throw new Error('config');
     const t = tree([]);
-    const fleet = buildFleet(r.config, t, t);
+    const { fleet } = buildFleet(r.config, t, t);
     expect(fleet.clusters.map((c) => [c.name, c.stage, c.nodes, c.nodesAssumed])).toEqual([
       ['canary-1', 'canary', 100, true],
       ['prod-us', 'prod', 4800, false],

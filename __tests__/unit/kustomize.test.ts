@@ -1,0 +1,192 @@
+/** Kustomize well enough for joins and images: namespace, name prefix / suffix, patches, images, inputs. */
+import { describe, expect, it } from 'vitest';
+import { defaultConfig, parseConfig } from '../../src/config.js';
+import { buildFleet } from '../../src/fleet.js';
+import { buildKustomization, mergePatch, resolvePath } from '../../src/kustomize.js';
+import { treeFromFiles } from '../../src/tree.js';
+import { getIn } from '../../src/yaml/walk.js';
+
+const tree = (files: Record<string, string>) => treeFromFiles('head', Object.entries(files).map(([path, text]) => ({ path, text })));
+
+const BASE = {
+  'base/kustomization.yaml': 'resources:\n  - ds.yaml\n  - rbac.yaml\n',
+  'base/ds.yaml': `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: agent, namespace: monitoring }
+spec:
+  template:
+    spec:
+      serviceAccountName: agent
+      containers:
+        - name: agent
+          image: registry.example.com/agent:1.0
+          env: [{ name: A, value: "1" }]
+      volumes: [{ name: cfg, configMap: { name: agent-config } }]
+`,
+  'base/rbac.yaml': `apiVersion: v1
+kind: ServiceAccount
+metadata: { name: agent, namespace: monitoring }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: agent }
+rules: [{ apiGroups: [""], resources: [pods], verbs: [list, watch] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: agent }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: agent }
+subjects: [{ kind: ServiceAccount, name: agent, namespace: monitoring }]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: agent-config, namespace: monitoring }
+data: { a: "1" }
+`,
+};
+
+const OVERLAY = {
+  ...BASE,
+  'variants/prod/kustomization.yaml': `namespace: telemetry
+namePrefix: prod-
+resources: [../../base]
+patches:
+  - path: scope.yaml
+images:
+  - { name: registry.example.com/agent, newTag: "2.0" }
+commonAnnotations: { team: sre }
+`,
+  'variants/prod/scope.yaml': `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  annotations: { blast-radius.dev/api-scope: node }
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]
+`,
+};
+
+describe('buildKustomization', () => {
+  const t = tree(OVERLAY);
+  const { objects, files } = buildKustomization(t, 'variants/prod', 'variants/prod');
+  const by = (ref: string) => objects.find((o) => o.ref === ref)!;
+
+  it('applies namespace and name prefix, and keeps the joins a workload needs', () => {
+    expect(objects.map((o) => o.ref).sort()).toEqual([
+      'ClusterRole/prod-agent', 'ClusterRoleBinding/prod-agent', 'ConfigMap/telemetry/prod-agent-config',
+      'DaemonSet/telemetry/prod-agent', 'ServiceAccount/telemetry/prod-agent',
+    ]);
+    const ds = by('DaemonSet/telemetry/prod-agent');
+    expect(getIn(ds.doc, ['spec', 'template', 'spec', 'serviceAccountName'])).toBe('prod-agent');
+    expect(getIn(ds.doc, ['spec', 'template', 'spec', 'volumes', 0, 'configMap', 'name'])).toBe('prod-agent-config');
+    const crb = by('ClusterRoleBinding/prod-agent');
+    expect(getIn(crb.doc, ['roleRef', 'name'])).toBe('prod-agent');
+    expect(getIn(crb.doc, ['subjects', 0])).toEqual({ kind: 'ServiceAccount', name: 'prod-agent', namespace: 'telemetry' });
+  });
+
+  it('applies a strategic merge patch by kind and name: annotations merged, containers merged by name', () => {
+    const ds = by('DaemonSet/telemetry/prod-agent');
+    expect(getIn(ds.doc, ['metadata', 'annotations'])).toEqual({ 'blast-radius.dev/api-scope': 'node', team: 'sre' });
+    const env = getIn(ds.doc, ['spec', 'template', 'spec', 'containers', 0, 'env']) as any[];
+    expect(env.map((e) => e.name)).toEqual(['A', 'NODE_NAME']);
+    expect(getIn(ds.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('registry.example.com/agent:2.0');
+  });
+
+  it('leaves the parsed objects untouched and points derived objects at their source', () => {
+    const raw = t.objects.find((o) => o.kind === 'DaemonSet')!;
+    expect(raw.name).toBe('agent');
+    expect(getIn(raw.doc, ['metadata', 'annotations'])).toBeUndefined();
+    expect(by('DaemonSet/telemetry/prod-agent').source).toBe(raw);
+  });
+
+  it('treats the patch as an input, not an object, and records every file it read', () => {
+    expect(t.files.get('variants/prod/scope.yaml')?.input).toBe('variants/prod/kustomization.yaml');
+    expect(t.objects.filter((o) => o.kind === 'DaemonSet')).toHaveLength(1);
+    expect([...files].sort()).toEqual(['base/ds.yaml', 'base/kustomization.yaml', 'base/rbac.yaml', 'variants/prod/kustomization.yaml', 'variants/prod/scope.yaml']);
+  });
+
+  it('applies JSON 6902 patches with a target, and $patch: delete', () => {
+    const t2 = tree({
+      ...BASE,
+      'o/kustomization.yaml': `resources: [../base]
+patches:
+  - target: { kind: DaemonSet, name: "ag.*" }
+    patch: |-
+      - op: add
+        path: /metadata/labels
+        value: { tier: node }
+      - op: replace
+        path: /spec/template/spec/containers/0/image
+        value: other:3
+  - patch: |-
+      apiVersion: v1
+      kind: ConfigMap
+      metadata: { name: agent-config, namespace: monitoring }
+      $patch: delete
+`,
+    });
+    const r = buildKustomization(t2, 'o', 'o');
+    const ds = r.objects.find((o) => o.kind === 'DaemonSet')!;
+    expect(getIn(ds.doc, ['metadata', 'labels'])).toEqual({ tier: 'node' });
+    expect(getIn(ds.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('other:3');
+    expect(r.objects.some((o) => o.kind === 'ConfigMap')).toBe(false);
+  });
+
+  it('notes remote bases and cycles instead of failing', () => {
+    const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
+    const r = buildKustomization(t3, 'a', 'a');
+    expect(r.notes.join('\n')).toMatch(/remote or out-of-repository resource/);
+    expect(r.notes.join('\n')).toMatch(/cycle/);
+  });
+});
+
+describe('mergePatch and paths', () => {
+  it('merges maps, deletes null keys, merges named lists and replaces other lists', () => {
+    expect(mergePatch({ a: 1, b: { c: 2 }, l: [1, 2] }, { a: null, b: { d: 3 }, l: [3] })).toEqual({ b: { c: 2, d: 3 }, l: [3] });
+    expect(mergePatch({ containers: [{ name: 'a', image: 'x' }, { name: 'b' }] }, { containers: [{ name: 'a', image: 'y' }, { name: 'b', $patch: 'delete' }] })).toEqual({ containers: [{ name: 'a', image: 'y' }] });
+  });
+  it('resolves relative paths and refuses ones that leave the repository', () => {
+    expect(resolvePath('clusters/prod', '../../base')).toBe('base');
+    expect(resolvePath('clusters/prod', './')).toBe('clusters/prod');
+    expect(resolvePath('a', '../../x')).toBeUndefined();
+    expect(resolvePath('a', 'github.com/org/repo//x')).toBeUndefined();
+  });
+});
+
+describe('units in the fleet map', () => {
+  const files = {
+    ...OVERLAY,
+    'clusters/prod-us/kustomization.yaml': 'resources: [../../variants/prod]\n',
+    'clusters/canary-1/kustomization.yaml': 'resources: [../../base]\n',
+  };
+  it('gives each cluster its own copy of a shared object, with the unit and clusters of its overlay', () => {
+    const t = tree(files);
+    const { fleet, head } = buildFleet(defaultConfig(), t, t);
+    const ds = head.objects.filter((o) => o.kind === 'DaemonSet');
+    expect(ds.map((o) => [o.unit, o.ref, fleet.clustersOfObject(o).join()])).toEqual([
+      ['clusters/canary-1', 'DaemonSet/monitoring/agent', 'canary-1'],
+      ['clusters/prod-us', 'DaemonSet/telemetry/prod-agent', 'prod-us'],
+    ]);
+    expect(fleet.clustersOfFile('base/ds.yaml')).toEqual(['canary-1', 'prod-us']);
+    expect(fleet.clustersOfFile('variants/prod/scope.yaml')).toEqual(['prod-us']);
+  });
+
+  it('keeps every object of a repository without units in unit "."', () => {
+    const t = tree({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n' });
+    const { fleet, head } = buildFleet(defaultConfig(), t, t);
+    expect(head.objects.map((o) => o.unit)).toEqual(['.']);
+    expect(fleet.clustersOfObject(head.objects[0])).toEqual(['unmapped']);
+  });
+
+  it('does not duplicate a shared base that a config glob also names', () => {
+    const r = parseConfig('fleet:\n  clusters:\n    - { name: canary-1, paths: ["clusters/canary-1/**", "base/**"] }\n', []);
+    if (!r.ok) throw new Error('config');
+    const t = tree(files);
+    const { head } = buildFleet(r.config, t, t);
+    expect(head.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.unit)).toEqual(['clusters/canary-1']);
+  });
+});

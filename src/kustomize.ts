@@ -1,0 +1,658 @@
+/**
+ * Kustomize, well enough for joins and images to be right: the `resources` / `bases` / `components` graph,
+ * patches (strategic merge and JSON 6902), `namespace`, `namePrefix` / `nameSuffix` with the name
+ * references joins rely on, `commonLabels` / `labels` / `commonAnnotations`, `images` and `replicas`.
+ * Exact rendering (`kubectl kustomize`) comes later; what is not modelled here is said in a note.
+ */
+import { posix } from 'node:path';
+import jsyaml from 'js-yaml';
+import { isClusterScoped, podSpecPath } from './kube.js';
+import type { KubeObject, Tree } from './types.js';
+import { objectRef } from './yaml/parse.js';
+import { asList, asMap, asString, getIn } from './yaml/walk.js';
+
+export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
+
+/** Deepest chain of kustomizations followed (a cycle or a runaway graph stops here). */
+const MAX_DEPTH = 30;
+
+export function isKustomizationPath(path: string): boolean {
+  return (KUSTOMIZATION_NAMES as readonly string[]).includes(posix.basename(path));
+}
+
+/** The kustomization file of a directory (`''` is the repository root), if it has one. */
+export function kustomizationIn(tree: Tree, dir: string): string | undefined {
+  for (const name of KUSTOMIZATION_NAMES) {
+    const p = dir ? `${dir}/${name}` : name;
+    if (tree.files.has(p)) return p;
+  }
+  return undefined;
+}
+
+/** Normalises `dir/entry` to a repository path; undefined when it leaves the repository or is remote. */
+export function resolvePath(dir: string, entry: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /^(git@|github\.com\/|gitlab\.com\/)/.test(entry)) return undefined;
+  const joined = posix.normalize(posix.join(dir || '.', entry)).replace(/\/+$/, '');
+  if (joined === '..' || joined.startsWith('../') || posix.isAbsolute(joined)) return undefined;
+  return joined === '.' ? '' : joined;
+}
+
+function kustomizationDoc(tree: Tree, path: string): Record<string, unknown> | undefined {
+  return asMap(tree.files.get(path)?.docs[0]);
+}
+
+/** Patch entries of a kustomization: inline text or a file path, with an optional target. */
+interface PatchEntry {
+  file?: string;
+  inline?: string;
+  target?: Record<string, unknown>;
+}
+
+function patchEntries(doc: Record<string, unknown>, dir: string): PatchEntry[] {
+  const out: PatchEntry[] = [];
+  const fromString = (s: string): PatchEntry =>
+    // An entry with a newline, or that parses as a mapping, is an inline patch; anything else a path.
+    s.includes('\n') ? { inline: s } : { file: resolvePath(dir, s) };
+  for (const e of asList(doc.patchesStrategicMerge)) {
+    const s = asString(e);
+    if (s !== undefined) out.push(fromString(s));
+  }
+  for (const key of ['patches', 'patchesJson6902']) {
+    for (const e of asList(doc[key])) {
+      const m = asMap(e);
+      const s = asString(e);
+      if (s !== undefined) out.push(fromString(s));
+      if (!m) continue;
+      const path = asString(m.path);
+      const inline = asString(m.patch);
+      out.push({ ...(path ? { file: resolvePath(dir, path) } : {}), ...(inline ? { inline } : {}), ...(asMap(m.target) ? { target: asMap(m.target) } : {}) });
+    }
+  }
+  return out;
+}
+
+/** Files a kustomization reads as patches or generator inputs: they are inputs, not objects. */
+export function kustomizationInputs(doc: Record<string, unknown>, dir: string): string[] {
+  const files: string[] = [];
+  for (const p of patchEntries(doc, dir)) if (p.file) files.push(p.file);
+  for (const key of ['configMapGenerator', 'secretGenerator']) {
+    for (const g of asList(doc[key])) {
+      const m = asMap(g);
+      for (const f of [...asList(m?.files), ...asList(m?.envs), ...(m?.env ? [m.env] : [])]) {
+        const s = asString(f);
+        if (!s) continue;
+        const eq = s.indexOf('=');
+        const p = resolvePath(dir, eq >= 0 ? s.slice(eq + 1) : s);
+        if (p) files.push(p);
+      }
+    }
+  }
+  for (const key of ['transformers', 'generators', 'validators', 'replacements', 'configurations', 'crds']) {
+    for (const e of asList(doc[key])) {
+      const s = asString(e);
+      const p = s && !s.includes('\n') ? resolvePath(dir, s) : undefined;
+      if (p) files.push(p);
+    }
+  }
+  return files;
+}
+
+/** Every kustomization input of a tree (see kustomizationInputs). */
+export function treeInputs(tree: Pick<Tree, 'files'>): Map<string, string> {
+  const inputs = new Map<string, string>();
+  for (const [path, f] of tree.files) {
+    if (!isKustomizationPath(path)) continue;
+    const doc = asMap(f.docs[0]);
+    if (!doc) continue;
+    for (const p of kustomizationInputs(doc, posix.dirname(path) === '.' ? '' : posix.dirname(path))) if (!inputs.has(p)) inputs.set(p, path);
+  }
+  return inputs;
+}
+
+/** An object on its way through a kustomization: its document is copied before the first change. */
+interface Res {
+  readonly source: KubeObject;
+  doc: Record<string, unknown>;
+  cloned: boolean;
+}
+
+function edit(r: Res): Record<string, unknown> {
+  if (!r.cloned) {
+    r.doc = structuredClone(r.doc);
+    r.cloned = true;
+  }
+  return r.doc;
+}
+
+const nameOf = (doc: Record<string, unknown>) => asString(asMap(doc.metadata)?.name) ?? '';
+const namespaceOf = (doc: Record<string, unknown>) => asString(asMap(doc.metadata)?.namespace) || null;
+const kindOf = (doc: Record<string, unknown>) => asString(doc.kind) ?? '';
+
+export interface BuildResult {
+  objects: KubeObject[];
+  /** Every file the build read: kustomizations, resources, patches. */
+  files: Set<string>;
+  notes: string[];
+}
+
+/**
+ * Builds the kustomization in `dir` (or, without one, the YAML files directly in it) into the objects one
+ * cluster receives, all tagged with `unit`.
+ */
+export function buildKustomization(tree: Tree, dir: string, unit: string): BuildResult {
+  const files = new Set<string>();
+  const notes: string[] = [];
+  const resources = build(tree, dir, [], files, notes);
+  const objects = resources.map((r): KubeObject => {
+    if (!r.cloned) return { ...r.source, unit, source: r.source.source ?? r.source };
+    const name = nameOf(r.doc);
+    const namespace = namespaceOf(r.doc);
+    return { ...r.source, doc: r.doc, name, namespace, ref: objectRef(r.source.kind, namespace, name), unit, source: r.source.source ?? r.source };
+  });
+  return { objects, files, notes };
+}
+
+interface DirIndex {
+  /** Every directory of the tree (`''` is the root). */
+  dirs: Set<string>;
+  /** YAML files by the directory that directly holds them. */
+  yaml: Map<string, string[]>;
+  /** Immediate subdirectories by directory. */
+  children: Map<string, string[]>;
+}
+
+const indexCache = new WeakMap<object, DirIndex>();
+
+/** Directories and YAML files of a tree, indexed once per tree. */
+export function dirIndex(tree: Pick<Tree, 'paths' | 'files'>): DirIndex {
+  let idx = indexCache.get(tree.files);
+  if (!idx) {
+    idx = { dirs: new Set(['']), yaml: new Map(), children: new Map() };
+    for (const p of tree.paths) {
+      let d = posix.dirname(p);
+      while (d !== '.' && !idx.dirs.has(d)) {
+        idx.dirs.add(d);
+        const parent = posix.dirname(d) === '.' ? '' : posix.dirname(d);
+        (idx.children.get(parent) ?? idx.children.set(parent, []).get(parent)!).push(d);
+        d = posix.dirname(d);
+      }
+    }
+    for (const p of tree.files.keys()) {
+      const d = posix.dirname(p) === '.' ? '' : posix.dirname(p);
+      (idx.yaml.get(d) ?? idx.yaml.set(d, []).get(d)!).push(p);
+    }
+    indexCache.set(tree.files, idx);
+  }
+  return idx;
+}
+
+/** The YAML files directly inside a directory (what Argo CD and kustomize read from a plain directory). */
+export function yamlFilesIn(tree: Tree, dir: string): string[] {
+  return dirIndex(tree).yaml.get(dir) ?? [];
+}
+
+/** The immediate subdirectories of a directory. */
+export function subdirsOf(tree: Tree, dir: string): string[] {
+  return dirIndex(tree).children.get(dir) ?? [];
+}
+
+/** True when the tree has a directory at `path`. */
+export function isDirectory(tree: Tree, path: string): boolean {
+  return dirIndex(tree).dirs.has(path);
+}
+
+function objectsOfFile(tree: Tree, path: string): Res[] {
+  const f = tree.files.get(path);
+  if (!f || f.input) return [];
+  return f.objects.map((o) => ({ source: o, doc: o.doc, cloned: false }));
+}
+
+function build(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[]): Res[] {
+  const kpath = kustomizationIn(tree, dir);
+  if (!kpath) {
+    // A plain directory: its YAML files, as kustomize would need them listed and Argo CD reads them.
+    const out: Res[] = [];
+    for (const p of yamlFilesIn(tree, dir)) {
+      files.add(p);
+      out.push(...objectsOfFile(tree, p));
+    }
+    return out;
+  }
+  files.add(kpath);
+  if (stack.includes(dir) || stack.length > MAX_DEPTH) {
+    notes.push(`${kpath}: kustomization cycle or chain deeper than ${MAX_DEPTH}; not followed further`);
+    return [];
+  }
+  const doc = kustomizationDoc(tree, kpath);
+  if (!doc) return [];
+  const here = [...stack, dir];
+  let res: Res[] = [];
+  for (const key of ['resources', 'bases', 'components']) {
+    for (const e of asList(doc[key])) {
+      const entry = asString(e);
+      if (!entry) continue;
+      const p = resolvePath(dir, entry);
+      if (p === undefined) {
+        notes.push(`${kpath}: remote or out-of-repository resource "${entry}" is not followed`);
+        continue;
+      }
+      if (tree.files.has(p)) {
+        files.add(p);
+        res.push(...objectsOfFile(tree, p));
+      } else if (isDirectory(tree, p)) {
+        res.push(...build(tree, p, here, files, notes));
+      } else if (tree.paths.includes(p)) {
+        files.add(p); // not YAML (a JSON manifest): not read here
+      } else {
+        notes.push(`${kpath}: resource "${entry}" does not exist`);
+      }
+    }
+  }
+  if (asList(doc.helmCharts).length) notes.push(`${kpath}: helmCharts are not rendered here`);
+  res = applyPatches(tree, doc, dir, res, files, notes, kpath);
+  applyNamespace(doc, res);
+  applyNames(doc, res);
+  applyLabels(doc, res);
+  applyImages(doc, res);
+  applyReplicas(doc, res);
+  return res;
+}
+
+// --- patches -------------------------------------------------------------------------------------------
+
+function loadPatch(tree: Tree, entry: PatchEntry, files: Set<string>): unknown[] {
+  let text = entry.inline;
+  if (entry.file) {
+    files.add(entry.file);
+    text = tree.readFile(entry.file) ?? undefined;
+  }
+  if (text === undefined) return [];
+  try {
+    const docs: unknown[] = [];
+    jsyaml.loadAll(text, (d) => docs.push(d), { json: true });
+    return docs.filter((d) => d !== null && d !== undefined);
+  } catch {
+    return [];
+  }
+}
+
+function regexMatch(pattern: string | undefined, value: string): boolean {
+  if (pattern === undefined || pattern === '') return true;
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    return pattern === value;
+  }
+}
+
+function selectorMatches(selector: string | undefined, labels: Record<string, unknown> | undefined): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const t = term.trim();
+    const neq = t.match(/^([^!=]+)!=(.*)$/);
+    if (neq) return asString(labels?.[neq[1].trim()]) !== neq[2].trim();
+    const eq = t.match(/^([^=]+)==?(.*)$/);
+    if (eq) return asString(labels?.[eq[1].trim()]) === eq[2].trim();
+    if (t.startsWith('!')) return labels?.[t.slice(1)] === undefined;
+    return labels?.[t] !== undefined;
+  });
+}
+
+function targetMatches(target: Record<string, unknown>, r: Res): boolean {
+  const [group, version] = (() => {
+    const api = asString(r.doc.apiVersion) ?? '';
+    const i = api.indexOf('/');
+    return i < 0 ? ['', api] : [api.slice(0, i), api.slice(i + 1)];
+  })();
+  const meta = asMap(r.doc.metadata);
+  return (
+    regexMatch(asString(target.kind), kindOf(r.doc)) &&
+    (regexMatch(asString(target.name), nameOf(r.doc)) || regexMatch(asString(target.name), r.source.name)) &&
+    regexMatch(asString(target.namespace), namespaceOf(r.doc) ?? '') &&
+    regexMatch(asString(target.group), group) &&
+    regexMatch(asString(target.version), version) &&
+    selectorMatches(asString(target.labelSelector), asMap(meta?.labels)) &&
+    selectorMatches(asString(target.annotationSelector), asMap(meta?.annotations))
+  );
+}
+
+function applyPatches(tree: Tree, doc: Record<string, unknown>, dir: string, res: Res[], files: Set<string>, notes: string[], kpath: string): Res[] {
+  let out = res;
+  for (const entry of patchEntries(doc, dir)) {
+    for (const patch of loadPatch(tree, entry, files)) {
+      if (Array.isArray(patch)) {
+        // JSON 6902: needs a target.
+        if (!entry.target) continue;
+        for (const r of out) if (targetMatches(entry.target, r)) applyJson6902(r, patch, notes, kpath);
+        continue;
+      }
+      const p = asMap(patch);
+      if (!p) continue;
+      const target = entry.target ?? {
+        kind: asString(p.kind),
+        name: asString(asMap(p.metadata)?.name),
+        ...(asString(asMap(p.metadata)?.namespace) ? { namespace: asString(asMap(p.metadata)?.namespace) } : {}),
+      };
+      // Names in a strategic merge patch without a target are literal, not patterns.
+      const literal = !entry.target;
+      const matches = (r: Res) =>
+        literal
+          ? kindOf(r.doc) === target.kind && (nameOf(r.doc) === target.name || r.source.name === target.name) && (!target.namespace || namespaceOf(r.doc) === target.namespace)
+          : targetMatches(target as Record<string, unknown>, r);
+      if (p.$patch === 'delete') {
+        out = out.filter((r) => !matches(r));
+        continue;
+      }
+      for (const r of out) {
+        if (!matches(r)) continue;
+        const body = { ...p };
+        if (entry.target) {
+          // A targeted patch's own metadata.name is a placeholder, not a rename.
+          const m = asMap(body.metadata);
+          if (m) body.metadata = Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'name' && k !== 'namespace'));
+        }
+        delete body.apiVersion;
+        delete body.kind;
+        r.doc = mergePatch(edit(r), body) as Record<string, unknown>;
+      }
+    }
+  }
+  return out;
+}
+
+/** Keys that identify list items in a strategic merge (Kubernetes patchMergeKey), by list field. */
+const MERGE_KEYS: Readonly<Record<string, string>> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  volumeDevices: 'devicePath',
+  ports: 'containerPort',
+  imagePullSecrets: 'name',
+  hostAliases: 'ip',
+  topologySpreadConstraints: 'topologyKey',
+  webhooks: 'name',
+  resourceClaims: 'name',
+};
+
+/** A strategic merge of `patch` into `target` (which may be modified in place). */
+export function mergePatch(target: unknown, patch: unknown, field?: string): unknown {
+  const pm = asMap(patch);
+  if (pm) {
+    if (pm.$patch === 'replace') {
+      const { $patch: _, ...rest } = pm;
+      return rest;
+    }
+    const tm = asMap(target) ?? {};
+    for (const [k, v] of Object.entries(pm)) {
+      if (k.startsWith('$')) continue;
+      if (v === null) delete tm[k];
+      else tm[k] = k in tm ? mergePatch(tm[k], v, k) : stripDirectives(v);
+    }
+    return tm;
+  }
+  if (Array.isArray(patch) && Array.isArray(target)) {
+    const key = (field && MERGE_KEYS[field]) ?? (patch.every((p) => asMap(p)?.name !== undefined) && target.every((t) => asMap(t)?.name !== undefined) ? 'name' : undefined);
+    if (!key) return stripDirectives(patch);
+    const out = [...target];
+    for (const item of patch) {
+      const m = asMap(item);
+      const id = m?.[key];
+      const at = id === undefined ? -1 : out.findIndex((t) => asMap(t)?.[key] === id);
+      if (m?.$patch === 'delete') {
+        if (at >= 0) out.splice(at, 1);
+      } else if (at >= 0) out[at] = mergePatch(out[at], item);
+      else out.push(stripDirectives(item));
+    }
+    return out;
+  }
+  return stripDirectives(patch);
+}
+
+function stripDirectives(v: unknown): unknown {
+  const m = asMap(v);
+  if (m) return Object.fromEntries(Object.entries(m).filter(([k]) => !k.startsWith('$')).map(([k, x]) => [k, stripDirectives(x)]));
+  if (Array.isArray(v)) return v.map(stripDirectives);
+  return v;
+}
+
+function pointer(path: string): Array<string | number> {
+  return path
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function applyJson6902(r: Res, ops: unknown[], notes: string[], kpath: string): void {
+  const doc = edit(r);
+  for (const raw of ops) {
+    const op = asMap(raw);
+    const path = asString(op?.path);
+    if (!op || path === undefined) continue;
+    const steps = pointer(path);
+    const last = steps.pop();
+    const parent = steps.length ? getIn(doc, steps) : doc;
+    const value = op.from !== undefined ? structuredClone(getIn(doc, pointer(asString(op.from) ?? ''))) : structuredClone(op.value);
+    if (last === undefined || parent === null || typeof parent !== 'object') continue;
+    const kind = asString(op.op);
+    if (Array.isArray(parent)) {
+      const i = last === '-' ? parent.length : Number(last);
+      if (!Number.isInteger(i)) continue;
+      if (kind === 'add' || kind === 'copy' || kind === 'move') parent.splice(i, 0, value);
+      else if (kind === 'replace') parent[i] = value;
+      else if (kind === 'remove') parent.splice(i, 1);
+    } else {
+      const obj = parent as Record<string, unknown>;
+      const key = String(last);
+      if (kind === 'add' || kind === 'replace' || kind === 'copy' || kind === 'move') obj[key] = value;
+      else if (kind === 'remove') delete obj[key];
+    }
+    if (kind === 'move') {
+      const from = pointer(asString(op.from) ?? '');
+      const fl = from.pop();
+      const fp = from.length ? getIn(doc, from) : doc;
+      if (Array.isArray(fp) && typeof fl === 'number') fp.splice(fl, 1);
+      else if (fp && typeof fp === 'object' && fl !== undefined) delete (fp as Record<string, unknown>)[String(fl)];
+    }
+    if (kind === 'test') notes.push(`${kpath}: JSON 6902 "test" operations are not checked here`);
+  }
+}
+
+// --- transformers --------------------------------------------------------------------------------------
+
+function meta(doc: Record<string, unknown>): Record<string, unknown> {
+  let m = asMap(doc.metadata);
+  if (!m) doc.metadata = m = {};
+  return m;
+}
+
+/** `namespace:` sets every namespaced object's namespace, and the subjects and services that point at them. */
+function applyNamespace(doc: Record<string, unknown>, res: Res[]): void {
+  const ns = asString(doc.namespace);
+  if (!ns) return;
+  // ServiceAccounts and Services of this kustomization, by their namespace before the change.
+  const sas = new Set(res.filter((r) => kindOf(r.doc) === 'ServiceAccount').map((r) => `${namespaceOf(r.doc) ?? ''}/${nameOf(r.doc)}`));
+  const svcs = new Set(res.filter((r) => kindOf(r.doc) === 'Service').map((r) => `${namespaceOf(r.doc) ?? ''}/${nameOf(r.doc)}`));
+  for (const r of res) {
+    const kind = kindOf(r.doc);
+    if (!isClusterScoped(kind)) meta(edit(r)).namespace = ns;
+    if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+      // kustomize moves subjects named "default" and (through its name references) the ServiceAccounts
+      // it builds itself.
+      for (const s of asList(edit(r).subjects)) {
+        const m = asMap(s);
+        if (!m || m.kind !== 'ServiceAccount') continue;
+        if (m.name === 'default' || sas.has(`${asString(m.namespace) ?? ''}/${asString(m.name)}`)) m.namespace = ns;
+      }
+    }
+    if (kind === 'ValidatingWebhookConfiguration' || kind === 'MutatingWebhookConfiguration') {
+      const inUnit = (w: unknown) => {
+        const svc = webhookService(w);
+        return !!svc && svcs.has(`${asString(svc.namespace) ?? ''}/${asString(svc.name)}`);
+      };
+      if (!asList(r.doc.webhooks).some(inUnit)) continue;
+      for (const w of asList(edit(r).webhooks)) if (inUnit(w)) webhookService(w)!.namespace = ns;
+    }
+  }
+}
+
+function webhookService(w: unknown): Record<string, unknown> | undefined {
+  return asMap(asMap(asMap(w)?.clientConfig)?.service);
+}
+
+/** `namePrefix` / `nameSuffix`: renames objects and the references joins follow. */
+function applyNames(doc: Record<string, unknown>, res: Res[]): void {
+  const prefix = asString(doc.namePrefix) ?? '';
+  const suffix = asString(doc.nameSuffix) ?? '';
+  if (!prefix && !suffix) return;
+  const renamed = new Map<string, string>(); // `Kind/name` → new name
+  for (const r of res) {
+    const kind = kindOf(r.doc);
+    // kustomize leaves Namespaces and CRDs alone.
+    if (kind === 'Namespace' || kind === 'CustomResourceDefinition') continue;
+    const old = nameOf(r.doc);
+    if (!old) continue;
+    const next = `${prefix}${old}${suffix}`;
+    meta(edit(r)).name = next;
+    renamed.set(`${kind}/${old}`, next);
+  }
+  const rename = (kind: string, name: unknown) => (typeof name === 'string' ? renamed.get(`${kind}/${name}`) : undefined);
+  for (const r of res) {
+    const kind = kindOf(r.doc);
+    const specPath = podSpecPath(kind);
+    if (specPath) {
+      const spec = asMap(getIn(edit(r), specPath));
+      if (spec) renamePodRefs(spec, rename);
+    }
+    if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+      const d = edit(r);
+      const ref = asMap(d.roleRef);
+      const n = ref && rename(asString(ref.kind) ?? '', ref.name);
+      if (ref && n) ref.name = n;
+      for (const s of asList(d.subjects)) {
+        const m = asMap(s);
+        const sn = m && m.kind === 'ServiceAccount' ? rename('ServiceAccount', m.name) : undefined;
+        if (m && sn) m.name = sn;
+      }
+    }
+    if (kind === 'ValidatingWebhookConfiguration' || kind === 'MutatingWebhookConfiguration') {
+      for (const w of asList(edit(r).webhooks)) {
+        const svc = webhookService(w);
+        const n = svc && rename('Service', svc.name);
+        if (svc && n) svc.name = n;
+      }
+    }
+  }
+}
+
+function renamePodRefs(spec: Record<string, unknown>, rename: (kind: string, name: unknown) => string | undefined): void {
+  for (const key of ['serviceAccountName', 'serviceAccount']) {
+    const n = rename('ServiceAccount', spec[key]);
+    if (n) spec[key] = n;
+  }
+  for (const v of asList(spec.volumes)) {
+    const vol = asMap(v);
+    const cm = asMap(vol?.configMap);
+    const cmName = cm && rename('ConfigMap', cm.name);
+    if (cm && cmName) cm.name = cmName;
+    const sec = asMap(vol?.secret);
+    const secName = sec && rename('Secret', sec.secretName);
+    if (sec && secName) sec.secretName = secName;
+    for (const src of asList(asMap(vol?.projected)?.sources)) {
+      const pcm = asMap(asMap(src)?.configMap);
+      const n = pcm && rename('ConfigMap', pcm.name);
+      if (pcm && n) pcm.name = n;
+    }
+  }
+  for (const c of [...asList(spec.containers), ...asList(spec.initContainers)]) {
+    const container = asMap(c);
+    for (const e of asList(container?.envFrom)) {
+      const ref = asMap(asMap(e)?.configMapRef);
+      const n = ref && rename('ConfigMap', ref.name);
+      if (ref && n) ref.name = n;
+    }
+    for (const e of asList(container?.env)) {
+      const ref = asMap(asMap(asMap(e)?.valueFrom)?.configMapKeyRef);
+      const n = ref && rename('ConfigMap', ref.name);
+      if (ref && n) ref.name = n;
+    }
+  }
+}
+
+/** `commonLabels` / `labels` / `commonAnnotations` on metadata and pod templates (selectors are left alone). */
+function applyLabels(doc: Record<string, unknown>, res: Res[]): void {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(doc.commonLabels) ?? {})) if (asString(v) !== undefined) labels[k] = asString(v)!;
+  for (const l of asList(doc.labels)) for (const [k, v] of Object.entries(asMap(asMap(l)?.pairs) ?? {})) if (asString(v) !== undefined) labels[k] = asString(v)!;
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(doc.commonAnnotations) ?? {})) if (asString(v) !== undefined) annotations[k] = asString(v)!;
+  if (!Object.keys(labels).length && !Object.keys(annotations).length) return;
+  for (const r of res) {
+    const d = edit(r);
+    const targets = [meta(d)];
+    const specPath = podSpecPath(kindOf(d));
+    if (specPath) {
+      const template = asMap(getIn(d, specPath.slice(0, -1)));
+      if (template) targets.push(meta(template));
+    }
+    for (const m of targets) {
+      if (Object.keys(labels).length) m.labels = { ...(asMap(m.labels) ?? {}), ...labels };
+      if (Object.keys(annotations).length) m.annotations = { ...(asMap(m.annotations) ?? {}), ...annotations };
+    }
+  }
+}
+
+/** Splits an image reference into name and the rest (`:tag`, `@digest`). */
+function splitImage(image: string): { name: string; tag: string; digest: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : '';
+  const rest = at >= 0 ? image.slice(0, at) : image;
+  const colon = rest.lastIndexOf(':');
+  const hasTag = colon > rest.lastIndexOf('/');
+  return { name: hasTag ? rest.slice(0, colon) : rest, tag: hasTag ? rest.slice(colon + 1) : '', digest };
+}
+
+/** `images:` — new names, tags and digests for matching containers. */
+function applyImages(doc: Record<string, unknown>, res: Res[]): void {
+  const images = asList(doc.images).map(asMap).filter((m): m is Record<string, unknown> => !!m && !!asString(m.name));
+  if (!images.length) return;
+  for (const r of res) {
+    const specPath = podSpecPath(kindOf(r.doc));
+    if (!specPath) continue;
+    const spec = asMap(getIn(r.doc, specPath));
+    if (!spec) continue;
+    const containers = [...asList(spec.containers), ...asList(spec.initContainers)].map(asMap);
+    if (!containers.some((c) => images.some((i) => splitImage(asString(c?.image) ?? '').name === asString(i.name)))) continue;
+    const editable = asMap(getIn(edit(r), specPath))!;
+    for (const c of [...asList(editable.containers), ...asList(editable.initContainers)]) {
+      const container = asMap(c);
+      const current = asString(container?.image);
+      if (!container || !current) continue;
+      const parts = splitImage(current);
+      const rule = images.find((i) => asString(i.name) === parts.name);
+      if (!rule) continue;
+      const name = asString(rule.newName) ?? parts.name;
+      const digest = asString(rule.digest);
+      const tag = asString(rule.newTag) ?? parts.tag;
+      container.image = digest ? `${name}@${digest}` : `${name}${tag ? `:${tag}` : ''}${!asString(rule.newTag) && parts.digest ? `@${parts.digest}` : ''}`;
+    }
+  }
+}
+
+/** `replicas:` — replica counts by object name. */
+function applyReplicas(doc: Record<string, unknown>, res: Res[]): void {
+  for (const e of asList(doc.replicas)) {
+    const m = asMap(e);
+    const name = asString(m?.name);
+    const count = Number(m?.count);
+    if (!name || !Number.isFinite(count)) continue;
+    for (const r of res) {
+      if (nameOf(r.doc) !== name && r.source.name !== name) continue;
+      const spec = asMap(edit(r).spec);
+      if (spec) spec.replicas = count;
+    }
+  }
+}

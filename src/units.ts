@@ -1,0 +1,334 @@
+/**
+ * Deployable units: what one cluster receives. A unit is a cluster root (a directory of the cluster's
+ * `paths`, built as a kustomization or a plain directory), a Flux `Kustomization.spec.path`, or an Argo CD
+ * `Application` / `ApplicationSet` source. Units found inside units are followed, so a cluster root that
+ * holds Flux Kustomizations reaches the paths they point at. A file reached by several units yields one
+ * object per unit; files no unit reaches form the unit `.`, whose clusters come from the path globs.
+ */
+import { posix } from 'node:path';
+import picomatch from 'picomatch';
+import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult } from './kustomize.js';
+import type { Cluster, KubeObject, Tree } from './types.js';
+import { cmp } from './util.js';
+import { asList, asMap, asString, getIn } from './yaml/walk.js';
+
+/** The unit of files no other unit reaches. */
+export const REST_UNIT = '.';
+/** The implicit cluster (see fleet.ts; repeated here to keep this module free of the fleet map). */
+const UNMAPPED_NAME = 'unmapped';
+
+/** Most units followed in one tree (a runaway ApplicationSet or a GitOps loop stops here). */
+const MAX_UNITS = 500;
+
+export interface Unit {
+  /** Stable id: `<root>` for directories, with the GitOps object that points at it for GitOps units. */
+  readonly id: string;
+  /** The directory the unit is built from (`''` for the repository root). */
+  readonly root: string;
+  /** Clusters that receive the unit, sorted. */
+  readonly clusters: readonly string[];
+  readonly objects: readonly KubeObject[];
+  /** Every file the unit reads (manifests, kustomizations, patches). */
+  readonly files: ReadonlySet<string>;
+  /** How the unit was found, for notes and messages. */
+  readonly via: string;
+}
+
+export interface UnitMap {
+  readonly units: readonly Unit[];
+  /** Objects of every unit plus the objects of files no unit reaches (unit `.`). */
+  readonly objects: readonly KubeObject[];
+  /** Clusters each file reaches through units (glob matches are added by the fleet map). */
+  readonly fileClusters: ReadonlyMap<string, readonly string[]>;
+  readonly notes: readonly string[];
+}
+
+interface Pending {
+  root: string;
+  clusters: Set<string>;
+  via: string;
+  /** Build as a plain directory tree (Flux without kustomization.yaml, Argo CD `directory.recurse`). */
+  recursive: boolean;
+}
+
+/** Builds a directory: its kustomization, or its YAML files (recursively, descending into kustomizations). */
+function buildRoot(tree: Tree, root: string, unit: string, recursive: boolean): BuildResult {
+  if (kustomizationIn(tree, root) || !recursive) return buildKustomization(tree, root, unit);
+  const out: BuildResult = { objects: [], files: new Set(), notes: [] };
+  const add = (r: BuildResult) => {
+    out.objects.push(...r.objects);
+    for (const f of r.files) out.files.add(f);
+    out.notes.push(...r.notes);
+  };
+  add(buildKustomization(tree, root, unit));
+  for (const d of [...subdirsOf(tree, root)].sort(cmp)) add(buildRoot(tree, d, unit, true));
+  return out;
+}
+
+/** The directory part of a glob (`clusters/prod-us/**` → `clusters/prod-us`), or undefined for a plain file. */
+function globBase(glob: string): string | undefined {
+  const scan = picomatch.scan(glob);
+  if (!scan.isGlob) return undefined;
+  return scan.base.replace(/\/+$/, '');
+}
+
+export interface ArgoClusterMatch {
+  /** Cluster names that an Argo CD destination (name / server) or a cluster generator selects. */
+  byDestination(name: string | undefined, server: string | undefined): string[] | undefined;
+  /** Clusters (with their Argo CD params) that a `clusters` generator selector selects. */
+  bySelector(selector: unknown): Array<{ cluster: string; params: Record<string, string> }>;
+}
+
+/**
+ * Builds of the other side of a change, for reuse: a unit none of whose files changed, and under whose
+ * root nothing changed, builds the same on both sides (the parse cache shares the objects).
+ */
+export interface UnitReuse {
+  readonly builds: Map<string, BuildResult>;
+  /** Paths the change touches, on either side. */
+  readonly changed: ReadonlySet<string>;
+}
+
+function reusable(reuse: UnitReuse | undefined, key: string, root: string): BuildResult | undefined {
+  const r = reuse?.builds.get(key);
+  if (!r || r.notes.some((n) => n.includes('does not exist'))) return undefined;
+  const prefix = root ? `${root}/` : '';
+  for (const c of reuse!.changed) if (r.files.has(c) || c.startsWith(prefix)) return undefined;
+  return r;
+}
+
+/** Resolves every unit of a tree. Pass the same `reuse` to both sides of a change to build shared units once. */
+export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: ArgoClusterMatch, globClusters: (path: string) => string[], reuse?: UnitReuse): UnitMap {
+  const notes: string[] = [];
+  const pending = new Map<string, Pending>();
+  const queue = (id: string, p: Pending) => {
+    const known = pending.get(id);
+    if (known) for (const c of p.clusters) known.clusters.add(c);
+    else pending.set(id, p);
+  };
+
+  // 1. Cluster roots: the directory part of each of a cluster's path globs.
+  for (const c of clusters) {
+    for (const glob of c.paths) {
+      const base = globBase(glob);
+      if (base === undefined) continue;
+      queue(base, { root: base, clusters: new Set([c.name]), via: `cluster root ${base || '.'}`, recursive: true });
+    }
+  }
+
+  // 2. Build units, then follow the GitOps objects they hold until nothing new turns up.
+  const built = new Map<string, { p: Pending; r: BuildResult; clusters: string[] }>();
+  const followGitops = (objects: readonly KubeObject[], from: string[]) => {
+    for (const o of objects) {
+      for (const t of gitopsTargets(o, tree, from, argo, notes)) {
+        queue(t.root, { root: t.root, clusters: new Set(t.clusters), via: t.via, recursive: t.recursive });
+      }
+    }
+  };
+  const settle = () => {
+    for (let round = 0; round < 20; round++) {
+      let changed = false;
+      for (const [id, p] of pending) {
+        const clustersNow = [...p.clusters].sort(cmp);
+        const prev = built.get(id);
+        if (prev && prev.clusters.join() === clustersNow.join()) continue;
+        if (built.size >= MAX_UNITS && !prev) {
+          notes.push(`more than ${MAX_UNITS} deployable units; ${p.via} and later ones are not followed`);
+          continue;
+        }
+        const key = `${id}\u0000${p.recursive}`;
+        const r = prev?.r ?? reusable(reuse, key, p.root) ?? buildRoot(tree, p.root, id || '/', p.recursive);
+        reuse?.builds.set(key, r);
+        built.set(id, { p, r, clusters: clustersNow });
+        // Nested GitOps objects reach the clusters of the unit that holds them.
+        followGitops(r.objects, clustersNow);
+        changed = true;
+      }
+      if (!changed) break;
+    }
+  };
+  const reached = () => {
+    const files = new Set<string>();
+    for (const { r } of built.values()) for (const f of r.files) files.add(f);
+    return files;
+  };
+  settle();
+  // GitOps objects in files no unit reaches (an app-of-apps root, a repository without cluster roots)
+  // are followed with the clusters of their path globs, else `unmapped`.
+  const followed = new Set<KubeObject>();
+  for (let round = 0; round < 10; round++) {
+    const files = reached();
+    const fresh = [...tree.files.values()].filter((f) => !files.has(f.path)).flatMap((f) => f.objects).filter((o) => isGitopsObject(o) && !followed.has(o));
+    if (!fresh.length) break;
+    for (const o of fresh) {
+      followed.add(o);
+      const from = globClusters(o.file);
+      followGitops([o], from.length ? from : [UNMAPPED_NAME]);
+    }
+    settle();
+  }
+
+  // 3. Drop a unit whose files another unit of the same clusters already holds in full (a path glob
+  //    `base/**` beside a cluster overlay that includes ../../base adds nothing but duplicates).
+  const entries = [...built.entries()];
+  const kept = entries.filter(([id, u]) =>
+    !entries.some(([otherId, o]) => otherId !== id && u.clusters.every((c) => o.clusters.includes(c)) && o.r.files.size > u.r.files.size && [...u.r.files].every((f) => o.r.files.has(f))),
+  );
+  const units: Unit[] = kept
+    .map(([id, u]) => ({ id: id || '/', root: u.p.root, clusters: u.clusters, objects: u.r.objects, files: u.r.files, via: u.p.via }))
+    .sort((a, b) => cmp(a.id, b.id));
+  for (const [, u] of kept) notes.push(...u.r.notes);
+
+  // 4. Files no unit reaches form the unit `.`.
+  const fileClusters = new Map<string, Set<string>>();
+  for (const u of units) for (const f of u.files) for (const c of u.clusters) (fileClusters.get(f) ?? fileClusters.set(f, new Set()).get(f)!).add(c);
+  const rest: KubeObject[] = [];
+  for (const [path, f] of tree.files) if (!fileClusters.has(path)) rest.push(...f.objects);
+  return { units, objects: [...units.flatMap((u) => u.objects), ...rest], fileClusters: freeze(fileClusters), notes: dedupe(notes) };
+}
+
+function freeze(m: Map<string, Set<string>>): Map<string, readonly string[]> {
+  return new Map([...m].map(([k, v]) => [k, [...v].sort(cmp)]));
+}
+
+function dedupe(notes: string[]): string[] {
+  return [...new Set(notes)];
+}
+
+export function isGitopsObject(o: KubeObject): boolean {
+  return (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) || ((o.kind === 'Application' || o.kind === 'ApplicationSet') && o.apiVersion.startsWith('argoproj.io/'));
+}
+
+interface Target {
+  root: string;
+  clusters: string[];
+  via: string;
+  recursive: boolean;
+}
+
+/** Where a Flux Kustomization or an Argo CD Application / ApplicationSet points, and for which clusters. */
+function gitopsTargets(o: KubeObject, tree: Tree, from: string[], argo: ArgoClusterMatch, notes: string[]): Target[] {
+  if (!isGitopsObject(o)) return [];
+  const where = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name} (${o.file})`;
+  if (o.kind === 'Kustomization') {
+    const path = asString(getIn(o.doc, ['spec', 'path'])) ?? '';
+    const root = resolvePath('', path);
+    if (root === undefined) return [];
+    if (!exists(tree, root)) {
+      notes.push(`${where}: spec.path "${path}" is not in this repository; not followed`);
+      return [];
+    }
+    if (asList(getIn(o.doc, ['spec', 'patches'])).length) notes.push(`${where}: spec.patches are not applied here`);
+    return [{ root, clusters: from, via: `Flux ${where}`, recursive: true }];
+  }
+  if (o.kind === 'Application') return applicationTargets(asMap(o.doc.spec), {}, where, tree, from, argo, notes);
+  // ApplicationSet: every parameter set of its generators renders one Application.
+  const spec = asMap(o.doc.spec);
+  const template = asMap(asMap(spec?.template)?.spec);
+  if (!template) return [];
+  const out: Target[] = [];
+  for (const params of generatorParams(asList(spec?.generators), tree, argo, where, notes)) {
+    out.push(...applicationTargets(template, params, `ApplicationSet ${where}`, tree, from, argo, notes));
+  }
+  return out;
+}
+
+function exists(tree: Tree, root: string): boolean {
+  return dirIndex(tree).dirs.has(root);
+}
+
+/** Replaces `{{name}}` / `{{ .name }}` / `{{path.basename}}` with parameters; undefined when one is missing. */
+function render(text: string | undefined, params: Record<string, string>): string | undefined {
+  if (text === undefined) return undefined;
+  let missing = false;
+  const out = text.replace(/\{\{-?\s*\.?([A-Za-z0-9_.[\]-]+)\s*-?\}\}/g, (_, key: string) => {
+    const v = params[key];
+    if (v === undefined) missing = true;
+    return v ?? '';
+  });
+  return missing ? undefined : out;
+}
+
+function applicationTargets(spec: Record<string, unknown> | undefined, params: Record<string, string>, where: string, tree: Tree, from: string[], argo: ArgoClusterMatch, notes: string[]): Target[] {
+  if (!spec) return [];
+  const dest = asMap(spec.destination);
+  const name = render(asString(dest?.name), params);
+  const server = render(asString(dest?.server), params);
+  const clusters = argo.byDestination(name, server) ?? from;
+  const sources = [asMap(spec.source), ...asList(spec.sources).map(asMap)].filter((s): s is Record<string, unknown> => !!s);
+  const out: Target[] = [];
+  for (const s of sources) {
+    const rawPath = asString(s.path);
+    if (rawPath === undefined) {
+      if (asString(s.chart)) notes.push(`${where}: Helm chart source "${asString(s.chart)}" is not rendered here`);
+      continue;
+    }
+    const path = render(rawPath, params);
+    const root = path === undefined ? undefined : resolvePath('', path);
+    if (root === undefined || !exists(tree, root)) {
+      notes.push(`${where}: source path "${path ?? rawPath}" is not in this repository; not followed`);
+      continue;
+    }
+    if (tree.files.has(root ? `${root}/Chart.yaml` : 'Chart.yaml')) {
+      notes.push(`${where}: Helm chart at ${root} is not rendered here`);
+      continue;
+    }
+    const recursive = getIn(s, ['directory', 'recurse']) === true;
+    out.push({ root, clusters, via: `Argo CD ${where}`, recursive });
+  }
+  return out;
+}
+
+/** Parameter sets of ApplicationSet generators (list, clusters, git directories, matrix / merge of those). */
+function generatorParams(generators: readonly unknown[], tree: Tree, argo: ArgoClusterMatch, where: string, notes: string[]): Array<Record<string, string>> {
+  const out: Array<Record<string, string>> = [];
+  for (const g of generators) out.push(...oneGenerator(asMap(g), tree, argo, where, notes));
+  return out;
+}
+
+function flatten(value: unknown, prefix = '', into: Record<string, string> = {}): Record<string, string> {
+  const m = asMap(value);
+  if (m) for (const [k, v] of Object.entries(m)) flatten(v, prefix ? `${prefix}.${k}` : k, into);
+  else {
+    const s = asString(value);
+    if (s !== undefined && prefix) into[prefix] = s;
+  }
+  return into;
+}
+
+function oneGenerator(g: Record<string, unknown> | undefined, tree: Tree, argo: ArgoClusterMatch, where: string, notes: string[]): Array<Record<string, string>> {
+  if (!g) return [];
+  if (g.list) return asList(asMap(g.list)?.elements).map((e) => flatten(e));
+  if (g.clusters !== undefined) return argo.bySelector(asMap(asMap(g.clusters)?.selector)).map((c) => c.params);
+  if (g.git) {
+    const git = asMap(g.git);
+    const dirs = asList(git?.directories).map(asMap).filter((d): d is Record<string, unknown> => !!d);
+    if (!dirs.length) {
+      notes.push(`${where}: git files generators are not followed here`);
+      return [];
+    }
+    const include = dirs.filter((d) => d.exclude !== true).map((d) => picomatch(asString(d.path) ?? '', { dot: false }));
+    const exclude = dirs.filter((d) => d.exclude === true).map((d) => picomatch(asString(d.path) ?? ''));
+    return [...dirIndex(tree).dirs]
+      .filter((d) => d !== '' && include.some((m) => m(d)) && !exclude.some((m) => m(d)))
+      .sort(cmp)
+      .map((d) => {
+        const segments = d.split('/');
+        const params: Record<string, string> = { path: d, 'path.path': d, 'path.basename': posix.basename(d), 'path.basenameNormalized': posix.basename(d).replace(/[^a-zA-Z0-9-]/g, '-') };
+        segments.forEach((s, i) => {
+          params[`path[${i}]`] = s;
+          params[`path.segments[${i}]`] = s;
+        });
+        return params;
+      });
+  }
+  const combine = asMap(g.matrix) ?? asMap(g.merge);
+  if (combine) {
+    const [a, b] = asList(combine.generators).map((x) => oneGenerator(asMap(x), tree, argo, where, notes));
+    if (!a || !b) return a ?? [];
+    if (g.merge) return a; // merge overlays parameters on the first generator's sets
+    return a.flatMap((x) => b.map((y) => ({ ...x, ...y })));
+  }
+  notes.push(`${where}: generator ${Object.keys(g).join(', ')} is not followed here`);
+  return [];
+}
