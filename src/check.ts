@@ -92,7 +92,7 @@ export function configInForce(repo: string, baseRef: string, head: string, file?
 }
 
 /** Runs the check and renders the report (does not write it). */
-export function runCheck(opts: CheckOptions): CheckResult {
+export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const started = Date.now();
   assertRepo(opts.repo);
   const head = resolveCommit(opts.repo, opts.head ?? 'HEAD', 'head');
@@ -101,7 +101,7 @@ export function runCheck(opts: CheckOptions): CheckResult {
   const base = mergeBase(opts.repo, baseTip, head);
   const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
   const { config, findings, notes } = configInForce(opts.repo, baseTip, head, opts.config);
-  const trees = readTrees(opts.repo, changes);
+  const trees = await readTrees(opts.repo, changes);
   const { report } = analyze({ changes, ...trees, config, rules: RULES, labels: opts.labels, extraFindings: findings, notes, startedAt: started });
   const failOn = failOnLevel(opts.failOn, config);
   const exitCode = exitCodeFor(report.level, failOn);
@@ -124,8 +124,8 @@ export function render(report: Report, context: ReportContext, format: Format, c
 }
 
 /** Runs the check, writes the report to `--output` or stdout, and returns the exit code. */
-export function check(opts: CheckOptions): number {
-  const result = runCheck(opts);
+export async function check(opts: CheckOptions): Promise<number> {
+  const result = await runCheck(opts);
   if (opts.output) writeFileSync(opts.output, result.output);
   else process.stdout.write(result.output);
   return result.exitCode;

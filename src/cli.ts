@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   const { check } = await import('./check.js');
   const { UsageError } = await import('./errors.js');
   try {
-    return check({
+    return await check({
       repo: values.repo ?? process.cwd(),
       base: values.base,
       head: values.head,

@@ -2,7 +2,7 @@
  * Reading a repository through git: refs, the change set, trees and blobs. Everything is read in bulk
  * (`ls-tree -r`, one `cat-file --batch` for all blobs): never one process per file.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { UsageError } from './errors.js';
 import type { ChangedFile } from './types.js';
 
@@ -103,8 +103,7 @@ export function changedFiles(repo: string, base: string, head: string): ChangedF
 }
 
 /** Every blob of a commit's tree (submodules are left out; symlinks are listed with mode 120000). */
-export function listTree(repo: string, commit: string): TreeEntry[] {
-  const out = run(repo, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit]).toString('utf8');
+function parseTree(out: string): TreeEntry[] {
   const entries: TreeEntry[] = [];
   for (const rec of out.split('\0')) {
     if (!rec) continue;
@@ -116,23 +115,68 @@ export function listTree(repo: string, commit: string): TreeEntry[] {
   return entries;
 }
 
-/** Reads many blobs with one `git cat-file --batch`. Missing blobs are absent from the result. */
-export function readBlobs(repo: string, blobs: readonly string[]): Map<string, Buffer> {
-  const result = new Map<string, Buffer>();
+/** Runs git asynchronously and returns stdout. */
+function runAsync(repo: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', repo, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(Buffer.concat(err).toString('utf8').trim().split('\n')[0] || `git ${args[0]} exited ${code}`))));
+  });
+}
+
+/** listTree, without blocking: both sides of a change are listed at once. */
+export async function listTreeAsync(repo: string, commit: string): Promise<TreeEntry[]> {
+  return parseTree((await runAsync(repo, ['ls-tree', '-r', '-l', '-z', '--full-tree', commit])).toString('utf8'));
+}
+
+/**
+ * Streams blobs out of one `git cat-file --batch`, calling `onBlob` as each arrives, so parsing one blob
+ * overlaps with git reading the next (git runs on the other core).
+ */
+export function streamBlobs(repo: string, blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void): Promise<void> {
   const unique = [...new Set(blobs)];
-  if (unique.length === 0) return result;
-  const out = run(repo, ['cat-file', '--batch'], unique.join('\n') + '\n');
-  let pos = 0;
-  while (pos < out.length) {
-    const nl = out.indexOf(0x0a, pos);
-    if (nl < 0) break;
-    const header = out.toString('utf8', pos, nl);
-    pos = nl + 1;
-    const [sha, type, size] = header.split(' ');
-    if (type === 'missing' || size === undefined) continue;
-    const n = Number(size);
-    result.set(sha, out.subarray(pos, pos + n));
-    pos += n + 1; // content is followed by a newline
-  }
-  return result;
+  if (unique.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['-C', repo, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    let pending: Buffer = Buffer.alloc(0);
+    let failure: unknown;
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = pending.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        const [sha, type, size] = pending.toString('utf8', pos, nl).split(' ');
+        if (type === 'missing' || size === undefined) {
+          pos = nl + 1;
+          continue;
+        }
+        const n = Number(size);
+        if (pending.length < nl + 1 + n + 1) break; // the blob is not complete yet
+        try {
+          onBlob(sha, pending.subarray(nl + 1, nl + 1 + n));
+        } catch (e) {
+          failure ??= e;
+        }
+        pos = nl + 1 + n + 1; // content is followed by a newline
+      }
+      pending = pos ? Buffer.from(pending.subarray(pos)) : pending;
+    });
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (failure) reject(failure);
+      else if (code !== 0) reject(new Error(Buffer.concat(err).toString('utf8').trim() || `git cat-file exited ${code}`));
+      else resolve();
+    });
+    child.stdin.on('error', () => {
+      /* git exited early: reported by 'close' */
+    });
+    child.stdin.end(unique.join('\n') + '\n');
+  });
 }

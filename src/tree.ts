@@ -2,11 +2,11 @@
  * Building the base and head trees: every YAML file parsed once per (path, content), so unchanged
  * files are parsed once and shared by both sides.
  */
-import { listTree, readBlobs, type TreeEntry } from './git.js';
+import { listTreeAsync, streamBlobs, type TreeEntry } from './git.js';
 import type { ChangeSet, KubeObject, ParsedFile, Tree } from './types.js';
 import { isHelmTemplate, isYamlPath, MAX_FILE_BYTES, parseYamlFile } from './yaml/parse.js';
 import { execFileSync } from 'node:child_process';
-import { treeInputs } from './kustomize.js';
+import { isKustomizationPath, treeInputs } from './kustomize.js';
 import { cmp } from './util.js';
 
 /** A file to put in a tree: its path, content, and (optionally) a content id. */
@@ -42,7 +42,8 @@ function assemble(side: 'base' | 'head', commit: string, paths: string[], files:
   const objects: KubeObject[] = [];
   for (const p of sorted) {
     let f = files.get(p)!;
-    const by = inputs.get(p);
+    // A kustomization file configures a build; it is not applied to a cluster.
+    const by = inputs.get(p) ?? (isKustomizationPath(p) && f.objects.length ? p : undefined);
     if (by) f = { ...f, objects: [], input: by };
     ordered.set(p, f);
     objects.push(...f.objects);
@@ -75,33 +76,51 @@ function hash(text: string): string {
   return (h >>> 0).toString(16);
 }
 
-/** Reads the base and head trees of a change from git, parsing each distinct YAML file once. */
-export function readTrees(repo: string, changes: ChangeSet): { base: Tree; head: Tree } {
-  const headEntries = listTree(repo, changes.head);
-  const baseEntries = listTree(repo, changes.base);
+/**
+ * Reads the base and head trees of a change from git, parsing each distinct YAML file once. Blobs stream
+ * out of one `git cat-file --batch` and are parsed as they arrive, so git's reading overlaps with parsing.
+ */
+export async function readTrees(repo: string, changes: ChangeSet): Promise<{ base: Tree; head: Tree }> {
+  const [headEntries, baseEntries] = await Promise.all([listTreeAsync(repo, changes.head), listTreeAsync(repo, changes.base)]);
   const wanted = (e: TreeEntry) => isYamlPath(e.path) && e.mode !== '120000' && e.size <= MAX_FILE_BYTES;
-  const blobs = readBlobs(repo, [...headEntries, ...baseEntries].filter(wanted).map((e) => e.blob));
-  const cache: ParseCache = new Map();
-  const build = (side: 'base' | 'head', commit: string, entries: TreeEntry[]): Tree => {
-    const byPath = new Map(entries.map((e) => [e.path, e] as const));
-    const hasFile = (p: string) => byPath.has(p);
-    const files = new Map<string, ParsedFile>();
+  const headPaths = new Map(headEntries.map((e) => [e.path, e] as const));
+  const basePaths = new Map(baseEntries.map((e) => [e.path, e] as const));
+  // Which paths (and sides) each blob is read for: the head's tree decides whether a path is a Helm
+  // template; a path only on the base is judged with the base's.
+  const byBlob = new Map<string, Array<{ path: string; has: (p: string) => boolean }>>();
+  const hasHead = (p: string) => headPaths.has(p);
+  const hasBase = (p: string) => basePaths.has(p);
+  for (const [entries, has] of [[headEntries, hasHead], [baseEntries, hasBase]] as const) {
     for (const e of entries) {
+      if (!wanted(e)) continue;
+      const list = byBlob.get(e.blob) ?? byBlob.set(e.blob, []).get(e.blob)!;
+      if (!list.some((x) => x.path === e.path)) list.push({ path: e.path, has });
+    }
+  }
+  const cache: ParseCache = new Map();
+  const texts = new Map<string, string>();
+  await streamBlobs(repo, [...byBlob.keys()], (blob, content) => {
+    const text = content.toString('utf8');
+    texts.set(blob, text);
+    for (const { path, has } of byBlob.get(blob) ?? []) parseOnce(cache, path, blob, text, has);
+  });
+  const build = (side: 'base' | 'head', commit: string, byPath: Map<string, TreeEntry>): Tree => {
+    const files = new Map<string, ParsedFile>();
+    for (const e of byPath.values()) {
       // Symlinks are never followed: their target may lie outside the repository.
       if (!isYamlPath(e.path) || e.mode === '120000') continue;
       if (e.size > MAX_FILE_BYTES) {
         files.set(e.path, { path: e.path, blob: e.blob, text: '', docs: [], objects: [], error: { line: 1, message: `file is ${e.size} bytes, above the ${MAX_FILE_BYTES}-byte limit; not analysed` } });
         continue;
       }
-      const buf = blobs.get(e.blob);
-      if (!buf) continue;
-      files.set(e.path, parseOnce(cache, e.path, e.blob, buf.toString('utf8'), hasFile));
+      const f = cache.get(`${e.path}\u0000${e.blob}`);
+      if (f) files.set(e.path, f);
     }
     const readFile = (p: string): string | null => {
       const e = byPath.get(p);
       if (!e || e.mode === '120000') return null;
-      const cached = blobs.get(e.blob);
-      if (cached) return cached.toString('utf8');
+      const cached = texts.get(e.blob);
+      if (cached !== undefined) return cached;
       try {
         return execFileSync('git', ['-C', repo, 'cat-file', 'blob', e.blob], { maxBuffer: MAX_FILE_BYTES * 4 }).toString('utf8');
       } catch {
@@ -110,5 +129,5 @@ export function readTrees(repo: string, changes: ChangeSet): { base: Tree; head:
     };
     return assemble(side, commit, [...byPath.keys()], files, readFile);
   };
-  return { base: build('base', changes.base, baseEntries), head: build('head', changes.head, headEntries) };
+  return { base: build('base', changes.base, basePaths), head: build('head', changes.head, headPaths) };
 }
