@@ -59,7 +59,7 @@ export interface ParsedFile {
   readonly error?: { readonly line: number; readonly message: string };
   /** Set when the file is skipped on purpose (a Helm template, binary content): not an error. */
   readonly skipped?: string;
-  /** Set when a kustomization uses the file as a patch or generator input: its documents are not objects. */
+  /** Set for a kustomization file, or a file a kustomization uses as a patch or generator input (the path of that kustomization): its documents are not objects. */
   readonly input?: string;
 }
 

@@ -156,9 +156,10 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   // GitOps objects in files no unit reaches (an app-of-apps root, a repository without cluster roots)
   // are followed with the clusters of their path globs, else `unmapped`.
   const followed = new Set<KubeObject>();
-  for (let round = 0; round < 10; round++) {
+  const gitops = tree.objects.filter(isGitopsObject);
+  for (let round = 0; round < 10 && gitops.length; round++) {
     const files = reached();
-    const fresh = [...tree.files.values()].filter((f) => !files.has(f.path)).flatMap((f) => f.objects).filter((o) => isGitopsObject(o) && !followed.has(o));
+    const fresh = gitops.filter((o) => !files.has(o.file) && !followed.has(o));
     if (!fresh.length) break;
     for (const o of fresh) {
       followed.add(o);

@@ -1,0 +1,287 @@
+/**
+ * watch-all/daemonset-cluster-watch — a per-node agent whose ServiceAccount may list / watch node-scaling
+ * kinds cluster-wide (RULEBOOK A.0 SCALE-000 / SCALE-001, with severity from the load model, B.4).
+ *
+ * Per-node workloads: DaemonSet; OpenTelemetryCollector with `spec.mode: daemonset`; PrometheusAgent with
+ * `spec.mode: DaemonSet` (the operators' enum values, case as they define them). Their ServiceAccount is
+ * joined, inside the workload's unit only, to ClusterRoleBindings → ClusterRoles (src/rbac.ts). A grant of
+ * list / watch on pods, nodes, leases, endpoints, endpointslices or events (or `*`) triggers the rule; every
+ * kind the grants let it list (services, replicasets, namespaces, CRDs…) counts in the load profile.
+ *
+ * RBAC cannot be scoped to a node, so an agent that only reads its own node's pods needs the same
+ * ClusterRole as one that lists the whole cluster. The workload says which with the annotation
+ * `blast-radius.dev/api-scope` (on its metadata, or on the pod template's: `spec.template.metadata`,
+ * OpenTelemetryCollector `spec.podAnnotations`, PrometheusAgent `spec.podMetadata.annotations`; the
+ * workload's own wins):
+ * - `node`: quiet (the author vouches that every list is bounded to the node; other watch-all rules judge
+ *   the agent's config);
+ * - `cluster`: the model's severity at the largest reached cluster;
+ * - absent or anything else: scope unknown, one level below the model (critical → high … low → low), and the
+ *   message says how to declare it.
+ * The model assumes what RBAC allows (every granted kind listed cluster-wide by every replica).
+ *
+ * kube-proxy and CNI agents (calico-node, cilium, aws-node, flannel, antrea, weave, kube-router, canal…) must
+ * watch cluster-wide by design; they are judged by the blast-radius family, not here. They are recognised by
+ * name, `k8s-app` / `app.kubernetes.io/name` label, or container image.
+ */
+import type { StateContext, StateRule } from '../../src/rule.js';
+import { agentLoad, formatBytes, formatCount, formatRatio, isNodeScaling, loadParams, NODE_SCALING_KINDS, SEVERITY_RATIOS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
+import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, type ClusterGrant } from '../../src/rbac.js';
+import type { Cluster, KubeObject, Severity, YamlPath } from '../../src/types.js';
+import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+
+/** The annotation that declares how the agent uses its cluster-wide permissions. */
+export const API_SCOPE_ANNOTATION = 'blast-radius.dev/api-scope';
+
+type Scope = 'node' | 'cluster' | 'unknown';
+
+const REMEDIATION =
+  'Scope the agent to its own node (a spec.nodeName field selector or the kubelet API) and declare blast-radius.dev/api-scope: node on the workload, or run cluster-wide collection as a single Deployment instead of on every node.';
+
+/** Node-infrastructure agents that watch cluster-wide by design: names and `k8s-app` label values. */
+const INFRA_NAME =
+  /^(kube-proxy(-.+)?|calico-node|canal|cilium|cilium-agent|aws-node|kube-flannel(-ds(-.+)?)?|flannel|antrea-agent(-windows)?|weave-net|kube-router|kube-ovn-cni|ovnkube-node|kube-multus-ds(-.+)?)$/;
+/** Their images (repository paths). */
+const INFRA_IMAGE = [
+  /kube-proxy/,
+  /(^|\/)calico\/node([:@]|$)/,
+  /(^|\/)cilium\/cilium([:@]|$)/,
+  /amazon-k8s-cni/,
+  /(^|\/)flannel([:@]|$)/,
+  /(^|\/)antrea-(agent|ubuntu)[\w-]*([:@]|$)/,
+  /(^|\/)weave-kube([:@]|$)/,
+  /(^|\/)kube-router([:@]|$)/,
+];
+
+/** The kind of per-node workload an object is, or undefined. */
+function perNode(o: KubeObject): 'DaemonSet' | 'OpenTelemetryCollector' | 'PrometheusAgent' | undefined {
+  if (o.kind === 'DaemonSet') return 'DaemonSet';
+  const mode = asString(getIn(o.doc, ['spec', 'mode']));
+  if (o.kind === 'OpenTelemetryCollector' && o.apiVersion.startsWith('opentelemetry.io/') && mode === 'daemonset') return 'OpenTelemetryCollector';
+  if (o.kind === 'PrometheusAgent' && o.apiVersion.startsWith('monitoring.coreos.com/') && mode === 'DaemonSet') return 'PrometheusAgent';
+  return undefined;
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(value) ?? {})) {
+    const s = asString(v);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
+}
+
+/** True for kube-proxy and CNI agents (see the module comment). */
+function isNodeInfrastructure(o: KubeObject): boolean {
+  if (INFRA_NAME.test(o.name)) return true;
+  for (const labels of [getIn(o.doc, ['metadata', 'labels']), getIn(o.doc, ['spec', 'template', 'metadata', 'labels'])]) {
+    const l = stringMap(labels);
+    for (const key of ['k8s-app', 'app.kubernetes.io/name']) if (l[key] !== undefined && INFRA_NAME.test(l[key])) return true;
+  }
+  const podSpec = getIn(o.doc, ['spec', 'template', 'spec']);
+  for (const field of ['containers', 'initContainers']) {
+    for (const c of asList(getIn(podSpec, [field]))) {
+      const image = asString(getIn(c, ['image']));
+      if (image && INFRA_IMAGE.some((re) => re.test(image))) return true;
+    }
+  }
+  return false;
+}
+
+/** The declared scope, with the raw value when one was given but is neither `node` nor `cluster`. */
+function scopeOf(o: KubeObject): { scope: Scope; raw?: string } {
+  const places: YamlPath[] = [
+    ['metadata', 'annotations'],
+    ['spec', 'template', 'metadata', 'annotations'],
+    ['spec', 'podAnnotations'],
+    ['spec', 'podMetadata', 'annotations'],
+  ];
+  for (const p of places) {
+    const raw = asString(asMap(getIn(o.doc, p))?.[API_SCOPE_ANNOTATION]);
+    if (raw === undefined) continue;
+    const v = raw.trim().toLowerCase();
+    if (v === 'node' || v === 'cluster') return { scope: v };
+    return { scope: 'unknown', raw };
+  }
+  return { scope: 'unknown' };
+}
+
+const LOWER: Readonly<Record<Severity, Severity>> = { critical: 'high', high: 'medium', medium: 'low', low: 'low' };
+
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listing(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Node-scaling kinds first (model order), then the rest alphabetically. */
+function byKind(a: string, b: string): number {
+  const rank = (r: string) => {
+    const i = (NODE_SCALING_KINDS as readonly string[]).indexOf(r);
+    return i < 0 ? NODE_SCALING_KINDS.length : i;
+  };
+  return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** `ClusterRoleBinding "b" → ClusterRole "r"`, with the subject when it is not the ServiceAccount itself. */
+function describeChains(grants: readonly ClusterGrant[]): string {
+  const chains: string[] = [];
+  for (const g of grants) {
+    const via = g.subject.startsWith('ServiceAccount ') ? '' : ` (subject ${g.subject})`;
+    const role = g.builtIn ? ' (Kubernetes default)' : g.source !== g.role ? ` (aggregating ${quote(g.source)})` : '';
+    const text = `ClusterRoleBinding ${quote(g.binding.name)}${via} → ClusterRole ${quote(g.role)}${role}`;
+    if (!chains.includes(text)) chains.push(text);
+  }
+  const shown = chains.slice(0, 3);
+  return listing(chains.length > 3 ? [...shown, `${chains.length - 3} more`] : shown);
+}
+
+function verdict(ratio: number): string {
+  if (ratio >= SEVERITY_RATIOS.high) return 'overload';
+  if (ratio >= SEVERITY_RATIOS.medium) return 'strains';
+  return 'passes';
+}
+
+function nodesText(c: Cluster): string {
+  return `${formatCount(c.nodes)} nodes${c.nodesAssumed ? ', assumed' : ''}`;
+}
+
+/**
+ * The staging trap in one line: the model at the smallest and the largest reached cluster
+ * (`canary-1 (60 nodes): relist 0.8 GiB, 0.004× capacity — passes; prod-us (4,800 nodes): 5.1 TiB, 25× — overload`).
+ */
+function figures(clusters: readonly Cluster[], profile: AgentProfile, p: LoadParams): string {
+  const smallest = clusters[0];
+  const largest = clusters[clusters.length - 1];
+  const big = agentLoad(profile, largest.nodes, p);
+  const bigText = (first: boolean) =>
+    `${largest.name} (${nodesText(largest)}): ${first ? 'relist ' : ''}${formatBytes(big.relistBytes)}, ${formatRatio(big.ratio)}${first ? ' capacity' : ''} — ${verdict(big.ratio)}`;
+  if (smallest.nodes === largest.nodes) return bigText(true);
+  const small = agentLoad(profile, smallest.nodes, p);
+  return `${smallest.name} (${nodesText(smallest)}): relist ${formatBytes(small.relistBytes)}, ${formatRatio(small.ratio)} capacity — ${verdict(small.ratio)}; ${bigText(false)}`;
+}
+
+/** Where the finding lands: the field naming the ServiceAccount, else the pod spec / mode / name. */
+function locationOf(o: KubeObject, kind: string, saPath: YamlPath | null): YamlPath {
+  if (saPath) return saPath;
+  if (kind === 'DaemonSet') return asMap(getIn(o.doc, ['spec', 'template', 'spec'])) ? ['spec', 'template', 'spec'] : ['metadata', 'name'];
+  return ['spec', 'mode'];
+}
+
+/** What one unit's copy of a per-node workload may read, before the clusters are known. */
+interface Assessment {
+  o: KubeObject;
+  kind: string;
+  scope: 'cluster' | 'unknown';
+  raw?: string;
+  sa: NonNullable<ReturnType<typeof serviceAccountOf>>;
+  grants: ClusterGrant[];
+  triggering: ClusterGrant[];
+  resources: string[];
+  clusters: string[];
+}
+
+function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObject[]): Assessment | undefined {
+  const kind = perNode(o);
+  if (!kind || isNodeInfrastructure(o)) return undefined;
+  const { scope, raw } = scopeOf(o);
+  if (scope === 'node') return undefined;
+  const sa = serviceAccountOf(o);
+  if (!sa) return undefined;
+  const grants = clusterGrantsFor(sa, unitObjects);
+  const triggering = grants.filter(grantsNodeScaling);
+  if (triggering.length === 0) return undefined;
+  const resources = [...new Set(grants.flatMap((g) => g.resources.map((r) => r.resource)))].sort(byKind);
+  return { o, kind, scope, ...(raw !== undefined ? { raw } : {}), sa, grants, triggering, resources, clusters: [...ctx.fleet.clustersOfObject(o, ctx.side)] };
+}
+
+/**
+ * Reports one finding for copies of the same source workload that read the same kinds the same way in
+ * several units (a shared base under every cluster overlay), so the staging trap — small cluster passes,
+ * large one overloads — shows in one message.
+ */
+function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): void {
+  const { o, kind, scope, raw, sa, grants, triggering, resources } = group[0];
+  const clusters = [...new Set(group.flatMap((a) => a.clusters))]
+    .map((name) => ctx.fleet.cluster(name))
+    .filter((c): c is Cluster => c !== undefined)
+    .sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (clusters.length === 0) return;
+
+  const profile: AgentProfile = { watches: resources.map((resource) => ({ resource, scope: 'cluster' })) };
+  const largest = clusters[clusters.length - 1];
+  const load = agentLoad(profile, largest.nodes, p);
+  const modelSeverity = load.severity;
+  const severity = scope === 'cluster' ? modelSeverity : LOWER[modelSeverity];
+
+  const verbs = [...new Set(triggering.flatMap((g) => g.verbs))].sort();
+  const wildcard = grants.some((g) => g.wildcard) ? ' (resources "*" read as every node-scaling kind)' : '';
+  const ns = sa.namespace ?? '(namespace unset)';
+  const workload = `${kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
+  const account = `ServiceAccount ${quote(`${ns}/${sa.name}`)}${sa.path ? '' : ' (the default)'}`;
+  const grantText = `${account}, which may ${verbs.includes('*') ? 'list and watch (verbs "*")' : listing(verbs)} ${listing(resources)} cluster-wide${wildcard} through ${describeChains(grants)}`;
+  const scopeText =
+    scope === 'cluster'
+      ? `declared ${API_SCOPE_ANNOTATION}: cluster; every replica lists them cluster-wide`
+      : `api-scope unknown${raw !== undefined ? ` (${API_SCOPE_ANNOTATION} ${quote(raw)} is neither node nor cluster)` : ''}: RBAC cannot be scoped to a node and nothing shows how the agent uses it, ` +
+        `so this is one level below the model's ${modelSeverity} (declare ${API_SCOPE_ANNOTATION}: node on the ${kind} when every list is bounded to its node, or cluster); if every replica lists them cluster-wide`;
+  const message = `per-node agent ${workload} runs as ${grantText}; ${scopeText}: ${figures(clusters, profile, p)}`;
+
+  ctx.report({
+    key: `serviceaccount:${ns}/${sa.name}`,
+    severity,
+    message,
+    remediation: REMEDIATION,
+    at: { object: o, path: locationOf(o, kind, sa.path) },
+    clusters: clusters.map((c) => c.name),
+    data: {
+      scope,
+      modelSeverity,
+      resources,
+      nodeScaling: resources.filter(isNodeScaling),
+      clusterRoles: [...new Set(grants.map((g) => g.role))].sort(),
+      largest: { name: largest.name, nodes: largest.nodes, relistBytes: load.relistBytes, ratio: load.ratio },
+    },
+  });
+}
+
+export const daemonsetClusterWatch: StateRule = {
+  meta: {
+    id: 'watch-all/daemonset-cluster-watch',
+    family: 'watch-all',
+    type: 'state',
+    severity: 'high',
+    description:
+      'Flag per-node agents (DaemonSets, OpenTelemetryCollector and PrometheusAgent in daemonset mode) whose ServiceAccount may list or watch node-scaling kinds cluster-wide, with severity from the load model at the largest reached cluster.',
+    docs: 'docs/rules/watch-all/daemonset-cluster-watch.md',
+    remediation: REMEDIATION,
+  },
+  check(ctx) {
+    // Joins happen inside one unit only: index the tree's objects by unit once.
+    const byUnit = new Map<string, KubeObject[]>();
+    for (const o of ctx.tree.objects) {
+      let list = byUnit.get(o.unit);
+      if (!list) byUnit.set(o.unit, (list = []));
+      list.push(o);
+    }
+    const p = loadParams(ctx.config);
+    // Copies of one source workload that read the same way are judged together, over all their clusters.
+    const groups = new Map<string, Assessment[]>();
+    const sourceIds = new Map<KubeObject, number>();
+    for (const objects of byUnit.values()) {
+      for (const o of objects) {
+        const a = assess(ctx, o, objects);
+        if (!a) continue;
+        const source = o.source ?? o;
+        if (!sourceIds.has(source)) sourceIds.set(source, sourceIds.size);
+        const id = [sourceIds.get(source), o.ref, a.scope, a.raw ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
+        (groups.get(id) ?? groups.set(id, []).get(id)!).push(a);
+      }
+    }
+    for (const group of groups.values()) judge(ctx, group, p);
+  },
+};
