@@ -1,0 +1,58 @@
+/**
+ * Joins inside one deployable unit that are not RBAC (see rbac.ts): a workload → the ConfigMaps it mounts
+ * or reads. Agent configs live in ConfigMaps, so watch-all rules read them through this join.
+ */
+import { podSpecPath } from './kube.js';
+import type { KubeObject, YamlPath } from './types.js';
+import { asList, asMap, asString, getIn } from './yaml/walk.js';
+
+export interface ConfigMapUse {
+  readonly configMap: KubeObject;
+  /** How the workload uses it. */
+  readonly via: 'volume' | 'projected' | 'envFrom' | 'env';
+  /** Where the workload names it (relative to the workload object). */
+  readonly path: YamlPath;
+  /** Keys it reads (`items[].key` of a volume, `key` of an env var); empty for all keys. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * The ConfigMaps a workload mounts or reads, found among `unitObjects` (same namespace). For an operator
+ * CR with no pod spec (OpenTelemetryCollector keeps its config inline) the result is empty.
+ */
+export function configMapsOf(workload: KubeObject, unitObjects: readonly KubeObject[]): ConfigMapUse[] {
+  const specPath = podSpecPath(workload.kind);
+  const spec = specPath ? asMap(getIn(workload.doc, specPath)) : undefined;
+  if (!specPath || !spec) return [];
+  const byName = new Map<string, KubeObject>();
+  for (const o of unitObjects) if (o.kind === 'ConfigMap' && o.namespace === workload.namespace) byName.set(o.name, o);
+  const out: ConfigMapUse[] = [];
+  const add = (name: unknown, via: ConfigMapUse['via'], path: YamlPath, keys: string[]) => {
+    const cm = typeof name === 'string' ? byName.get(name) : undefined;
+    if (cm) out.push({ configMap: cm, via, path: [...specPath, ...path], keys });
+  };
+  const itemKeys = (items: unknown) => asList(items).map((i) => asString(asMap(i)?.key)).filter((k): k is string => !!k);
+  asList(spec.volumes).forEach((v, i) => {
+    const vol = asMap(v);
+    const cm = asMap(vol?.configMap);
+    if (cm) add(cm.name, 'volume', ['volumes', i, 'configMap', 'name'], itemKeys(cm.items));
+    asList(asMap(vol?.projected)?.sources).forEach((src, j) => {
+      const pcm = asMap(asMap(src)?.configMap);
+      if (pcm) add(pcm.name, 'projected', ['volumes', i, 'projected', 'sources', j, 'configMap', 'name'], itemKeys(pcm.items));
+    });
+  });
+  for (const list of ['initContainers', 'containers'] as const) {
+    asList(spec[list]).forEach((c, ci) => {
+      const container = asMap(c);
+      asList(container?.envFrom).forEach((e, ei) => {
+        const ref = asMap(asMap(e)?.configMapRef);
+        if (ref) add(ref.name, 'envFrom', [list, ci, 'envFrom', ei, 'configMapRef', 'name'], []);
+      });
+      asList(container?.env).forEach((e, ei) => {
+        const ref = asMap(asMap(asMap(e)?.valueFrom)?.configMapKeyRef);
+        if (ref) add(ref.name, 'env', [list, ci, 'env', ei, 'valueFrom', 'configMapKeyRef', 'name'], asString(ref.key) ? [asString(ref.key)!] : []);
+      });
+    });
+  }
+  return out;
+}
