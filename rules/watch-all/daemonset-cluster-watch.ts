@@ -24,9 +24,11 @@
  * watch cluster-wide by design; they are judged by the blast-radius family, not here. They are recognised by
  * name, `k8s-app` / `app.kubernetes.io/name` label, or container image.
  */
+import { posix } from 'node:path';
+import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { agentLoad, formatBytes, formatCount, formatRatio, isNodeScaling, loadParams, NODE_SCALING_KINDS, SEVERITY_RATIOS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
-import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, type ClusterGrant } from '../../src/rbac.js';
+import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
 import type { Cluster, KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
 
@@ -172,6 +174,43 @@ function locationOf(o: KubeObject, kind: string, saPath: YamlPath | null): YamlP
   return ['spec', 'mode'];
 }
 
+const fileOf = (x: KubeObject) => (x.source ?? x).file;
+
+/** ClusterRoleBindings of a unit by file and by directory, built once per unit. */
+const bindingIndex = new WeakMap<readonly KubeObject[], { byFile: Map<string, KubeObject[]>; byDir: Map<string, KubeObject[]> }>();
+function bindingsNear(unitObjects: readonly KubeObject[]) {
+  let idx = bindingIndex.get(unitObjects);
+  if (!idx) {
+    idx = { byFile: new Map(), byDir: new Map() };
+    for (const x of unitObjects) {
+      if (x.kind !== 'ClusterRoleBinding') continue;
+      const f = fileOf(x);
+      const d = posix.dirname(f);
+      (idx.byFile.get(f) ?? idx.byFile.set(f, []).get(f)!).push(x);
+      (idx.byDir.get(d) ?? idx.byDir.set(d, []).get(d)!).push(x);
+    }
+    bindingIndex.set(unitObjects, idx);
+  }
+  return idx;
+}
+
+/**
+ * In the unit `.` (files no deployable unit reaches: a repository without clusters, or a folder of
+ * unrelated renderings) one ServiceAccount name can be bound in many unrelated files. The bindings made
+ * next to the workload win: those in its own file when it binds the account there, else in its directory,
+ * else any.
+ */
+function nearest(o: KubeObject, sa: ServiceAccountRef, unitObjects: readonly KubeObject[], grants: ClusterGrant[]): ClusterGrant[] {
+  if (o.unit !== REST_UNIT || grants.length === 0) return grants;
+  const { byFile, byDir } = bindingsNear(unitObjects);
+  const binds = (x: KubeObject) => asList(x.doc.subjects).some((s) => subjectMatch(s, sa) !== undefined);
+  const file = fileOf(o);
+  if ((byFile.get(file) ?? []).some(binds)) return grants.filter((g) => fileOf(g.binding) === file);
+  const dir = posix.dirname(file);
+  if ((byDir.get(dir) ?? []).some(binds)) return grants.filter((g) => posix.dirname(fileOf(g.binding)) === dir);
+  return grants;
+}
+
 /** What one unit's copy of a per-node workload may read, before the clusters are known. */
 interface Assessment {
   o: KubeObject;
@@ -192,7 +231,7 @@ function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObje
   if (scope === 'node') return undefined;
   const sa = serviceAccountOf(o);
   if (!sa) return undefined;
-  const grants = clusterGrantsFor(sa, unitObjects);
+  const grants = nearest(o, sa, unitObjects, clusterGrantsFor(sa, unitObjects));
   const triggering = grants.filter(grantsNodeScaling);
   if (triggering.length === 0) return undefined;
   const resources = [...new Set(grants.flatMap((g) => g.resources.map((r) => r.resource)))].sort(byKind);

@@ -224,8 +224,16 @@ const KUSTOMIZED = {
 const SPLIT = { 'clusters/a/node-telemetry.yaml': agentOnly, 'clusters/b/rbac.yaml': rbacOnly };
 const SPLIT_CONFIG = { fleet: { clusters: [{ name: 'a', nodes: 5000, paths: ['clusters/a/**'] }, { name: 'b', nodes: 5000, paths: ['clusters/b/**'] }] } };
 
+// A repository without deployable units (no config, no cluster layout: everything is unit `.`), holding
+// unrelated files that bind the same ServiceAccount name: the binding beside the workload wins.
+const localGetOnly = workload() + binding() + clusterRole(GET_ONLY);
+const elsewhereList = binding({ name: 'other', role: 'other' }) + clusterRole(PODS, 'other');
+const NEAREST = { 'apps/a/agent.yaml': localGetOnly, 'apps/b/other.yaml': elsewhereList };
+const NEAREST_NONE = { 'apps/a/agent.yaml': agentOnly, 'apps/b/other.yaml': elsewhereList };
+
 ruleTester(daemonsetClusterWatch).run({
   valid: [
+    { name: 'no units: the get-only binding in the workload\'s own file wins over a list binding elsewhere', files: NEAREST },
     { name: 'the DaemonSet and its RBAC reach different clusters (different units)', files: SPLIT, config: SPLIT_CONFIG },
     { name: 'api-scope node on the DaemonSet (twin of the cluster-scope cases)', files: file(nodeScoped), config: BIG },
     { name: 'api-scope node on the pod template', files: file(templateNode), config: BIG },
@@ -258,6 +266,11 @@ ruleTester(daemonsetClusterWatch).run({
     { name: 'odd input never throws', files: { 'odd.yaml': oddInput }, config: BIG },
   ],
   invalid: [
+    {
+      name: 'no units and no binding beside the workload: the binding elsewhere in the repository applies',
+      files: NEAREST_NONE,
+      findings: [expect_('high', agentOnly, 'serviceAccountName', ['ClusterRoleBinding "other" → ClusterRole "other"', 'unmapped (5,000 nodes, assumed)'])],
+    },
     {
       name: 'cluster scope, pods list/watch, one 100-node cluster: low',
       files: file(clusterScoped),
