@@ -54,7 +54,7 @@ function showFile(repo: string, commit: string, path: string): string | null {
 }
 
 /** The config in force (DESIGN.md: the base commit's file, so a PR cannot loosen its own check). */
-export function configInForce(repo: string, baseRef: string, head: string, file?: string): { config: Config; findings: Finding[]; notes: string[] } {
+export function configInForce(repo: string, baseRef: string, head: string, changes: ChangeSet, file?: string): { config: Config; findings: Finding[]; notes: string[] } {
   const notes: string[] = [];
   const headText = showFile(repo, head, CONFIG_FILE);
   const baseText = showFile(repo, baseRef, CONFIG_FILE);
@@ -84,7 +84,10 @@ export function configInForce(repo: string, baseRef: string, head: string, file?
     }
   }
   const findings: Finding[] = [];
-  if (headText !== null && headText !== baseText) {
+  // Whether this change edits the config comes from the change set: main may have changed the file since
+  // the branch was made, and a merge keeps main's version then.
+  const edited = changes.files.some((f) => f.path === CONFIG_FILE || f.oldPath === CONFIG_FILE);
+  if (headText !== null && edited) {
     if (headResult && !headResult.ok) findings.push(...configFindings(CONFIG_FILE, headResult.problems));
     else notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
   }
@@ -100,7 +103,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const baseTip = resolveCommit(opts.repo, baseRef, 'base');
   const base = mergeBase(opts.repo, baseTip, head);
   const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
-  const { config, findings, notes } = configInForce(opts.repo, baseTip, head, opts.config);
+  const { config, findings, notes } = configInForce(opts.repo, baseTip, head, changes, opts.config);
   const trees = await readTrees(opts.repo, changes);
   const { report } = analyze({ changes, ...trees, config, rules: RULES, labels: opts.labels, extraFindings: findings, notes, startedAt: started });
   const failOn = failOnLevel(opts.failOn, config);

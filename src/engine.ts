@@ -85,10 +85,6 @@ export function ignoresOf(object: KubeObject | undefined): { ids: string[]; reas
   return { ids, reason };
 }
 
-function sameOrWider(base: readonly string[], head: readonly string[]): boolean {
-  return head.every((c) => base.includes(c));
-}
-
 /**
  * One object reached through several units (a shared base under three cluster overlays) yields one
  * finding per unit; the ones that say the same thing about the same source are one finding reaching the
@@ -198,8 +194,9 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
         const raws = runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report }), notes);
         bySide[side] = mergeAcrossUnits(raws.map((r) => finalize(rule.meta, r, side, tree)));
       }
-      // A head finding is new unless a base finding of the same rule, object and key already reached
-      // every cluster it reaches, at no lower severity.
+      // A head finding is new unless base findings of the same rule, object and key, at no lower
+      // severity, already reached every cluster it reaches (together: an object moved unchanged from
+      // per-cluster files into a shared base reaches no new cluster).
       const index = new Map<string, Finding[]>();
       for (const b of bySide.base) {
         const id = `${b.finding.resource}\u0000${b.finding.key}`;
@@ -207,7 +204,8 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       }
       const fresh = bySide.head.filter((h) => {
         const olds = index.get(`${h.finding.resource}\u0000${h.finding.key}`) ?? [];
-        return !olds.some((b) => sameOrWider(b.clusters, h.finding.clusters) && levelRank(b.severity) >= levelRank(h.finding.severity));
+        const covered = new Set(olds.filter((b) => levelRank(b.severity) >= levelRank(h.finding.severity)).flatMap((b) => b.clusters));
+        return !h.finding.clusters.every((c) => covered.has(c));
       });
       made.base.push(...bySide.base);
       made.head.push(...bySide.head);

@@ -207,7 +207,11 @@ function objectsOfFile(tree: Tree, path: string): Res[] {
   return f.objects.map((o) => ({ source: o, doc: o.doc, cloned: false }));
 }
 
-function build(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[]): Res[] {
+/**
+ * Builds one kustomization. A component (`inherited` given) starts from what the including kustomization
+ * has gathered so far, and its patches and transformers apply to all of it, as in kustomize.
+ */
+function build(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
   const kpath = kustomizationIn(tree, dir);
   if (!kpath) {
     // A plain directory: its YAML files, as kustomize would need them listed and Argo CD reads them.
@@ -226,8 +230,8 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
   const doc = kustomizationDoc(tree, kpath);
   if (!doc) return [];
   const here = [...stack, dir];
-  let res: Res[] = [];
-  for (const key of ['resources', 'bases', 'components']) {
+  let res: Res[] = inherited ? [...inherited] : [];
+  for (const key of ['resources', 'bases']) {
     for (const e of asList(doc[key])) {
       const entry = asString(e);
       if (!entry) continue;
@@ -247,6 +251,16 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
         notes.push(`${kpath}: resource "${entry}" does not exist`);
       }
     }
+  }
+  for (const e of asList(doc.components)) {
+    const entry = asString(e);
+    const p = entry === undefined ? undefined : resolvePath(dir, entry);
+    if (entry === undefined) continue;
+    if (p === undefined || !isDirectory(tree, p)) {
+      notes.push(`${kpath}: component "${entry}" is not a directory of this repository; not applied`);
+      continue;
+    }
+    res = build(tree, p, here, files, notes, res);
   }
   if (asList(doc.helmCharts).length) notes.push(`${kpath}: helmCharts are not rendered here`);
   res = applyPatches(tree, doc, dir, res, files, notes, kpath);
@@ -285,15 +299,39 @@ function regexMatch(pattern: string | undefined, value: string): boolean {
   }
 }
 
+/** Splits a selector string at commas outside parentheses (`a=b,env in (x,y)`). */
+function selectorTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < selector.length; i++) {
+    const c = selector[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      terms.push(selector.slice(start, i));
+      start = i + 1;
+    }
+  }
+  terms.push(selector.slice(start));
+  return terms.map((t) => t.trim()).filter(Boolean);
+}
+
+/** A label selector string (`a=b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`) against labels. */
 function selectorMatches(selector: string | undefined, labels: Record<string, unknown> | undefined): boolean {
   if (!selector) return true;
-  return selector.split(',').every((term) => {
-    const t = term.trim();
+  return selectorTerms(selector).every((t) => {
+    const set = t.match(/^(\S+)\s+(in|notin)\s*\((.*)\)$/);
+    if (set) {
+      const values = set[3].split(',').map((v) => v.trim());
+      const value = asString(labels?.[set[1]]);
+      return set[2] === 'in' ? value !== undefined && values.includes(value) : value === undefined || !values.includes(value);
+    }
     const neq = t.match(/^([^!=]+)!=(.*)$/);
     if (neq) return asString(labels?.[neq[1].trim()]) !== neq[2].trim();
     const eq = t.match(/^([^=]+)==?(.*)$/);
     if (eq) return asString(labels?.[eq[1].trim()]) === eq[2].trim();
-    if (t.startsWith('!')) return labels?.[t.slice(1)] === undefined;
+    if (t.startsWith('!')) return labels?.[t.slice(1).trim()] === undefined;
     return labels?.[t] !== undefined;
   });
 }

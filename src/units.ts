@@ -169,12 +169,11 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
     settle();
   }
 
-  // 3. Drop a unit whose files another unit of the same clusters already holds in full (a path glob
-  //    `base/**` beside a cluster overlay that includes ../../base adds nothing but duplicates).
+  // 3. Drop a unit whose files, for each of its clusters, a larger unit of that cluster already holds in
+  //    full (a path glob `base/**` beside cluster overlays that include ../../base adds only duplicates).
   const entries = [...built.entries()];
-  const kept = entries.filter(([id, u]) =>
-    !entries.some(([otherId, o]) => otherId !== id && u.clusters.every((c) => o.clusters.includes(c)) && o.r.files.size > u.r.files.size && [...u.r.files].every((f) => o.r.files.has(f))),
-  );
+  const holds = (o: { r: BuildResult }, u: { r: BuildResult }) => o.r.files.size > u.r.files.size && [...u.r.files].every((f) => o.r.files.has(f));
+  const kept = entries.filter(([id, u]) => !u.clusters.every((c) => entries.some(([otherId, o]) => otherId !== id && o.clusters.includes(c) && holds(o, u))));
   const units: Unit[] = kept
     .map(([id, u]) => ({ id: id || '/', root: u.p.root, clusters: u.clusters, objects: u.r.objects, files: u.r.files, via: u.p.via }))
     .sort((a, b) => cmp(a.id, b.id));

@@ -161,6 +161,18 @@ describe('blast-radius check (exit codes and config)', () => {
     repo.cleanup();
   });
 
+  it('does not blame a PR for a config that main changed after the branch was made', () => {
+    const repo = prRepo({ ...fleetBase(), '.blast-radius.yml': 'failOn: hihg\n' }, { 'clusters/prod-us/web.yaml': DEPLOYMENT.replace('1.27.1', '1.27.2') });
+    repo.checkout('main');
+    repo.commit({ '.blast-radius.yml': fleetBase()['.blast-radius.yml'] }, 'fix the config');
+    repo.checkout('pr');
+    const { code, report } = checkJson(repo.dir);
+    expect(code).toBe(0);
+    expect(report.findings).toEqual([]);
+    expect(report.notes.join('\n')).not.toMatch(/edits \.blast-radius\.yml/);
+    repo.cleanup();
+  });
+
   it('uses the PR config when the base one is invalid and the PR fixes it, and says so', () => {
     const base = { ...fleetBase(), '.blast-radius.yml': 'failOn: maybe\n' };
     const repo = prRepo(base, { '.blast-radius.yml': fleetBase()['.blast-radius.yml'] });

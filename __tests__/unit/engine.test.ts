@@ -75,6 +75,17 @@ describe('state rules: a head finding is new unless the base already had it as w
     expect(r.findings.map((f) => f.clusters)).toEqual([['prod-us']]);
   });
 
+  it('stays quiet when an unchanged object moves from per-cluster files into a shared base', () => {
+    const base = { 'clusters/canary-1/ds.yaml': ds('a'), 'clusters/prod-us/ds.yaml': ds('a') };
+    const head = {
+      'base/ds.yaml': ds('a'),
+      'base/kustomization.yaml': 'resources: [ds.yaml]\n',
+      'clusters/canary-1/kustomization.yaml': 'resources: [../../base]\n',
+      'clusters/prod-us/kustomization.yaml': 'resources: [../../base]\n',
+    };
+    expect(run(base, head).findings).toEqual([]);
+  });
+
   it('reports an existing object that the PR makes more severe', () => {
     const r = run({ 'clusters/prod-us/ds.yaml': ds('a', 'medium') }, { 'clusters/prod-us/ds.yaml': ds('a', 'critical') });
     expect(r.findings.map((f) => f.severity)).toEqual(['critical']);

@@ -136,6 +136,25 @@ patches:
     expect(r.objects.some((o) => o.kind === 'ConfigMap')).toBe(false);
   });
 
+  it('applies a component\'s patches to everything the including kustomization gathered', () => {
+    const t4 = tree({
+      ...BASE,
+      'app/kustomization.yaml': 'resources: [../base]\ncomponents: [../comp]\n',
+      'comp/kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+  - target: { kind: DaemonSet, labelSelector: "tier in (node,edge),!skip" }
+    patch: |-
+      - op: add
+        path: /spec/updateStrategy
+        value: { rollingUpdate: { maxUnavailable: "100%" } }
+`,
+      'base/ds.yaml': BASE['base/ds.yaml'].replace('metadata: { name: agent, namespace: monitoring }', 'metadata: { name: agent, namespace: monitoring, labels: { tier: edge } }'),
+    });
+    const ds = buildKustomization(t4, 'app', 'app').objects.find((o) => o.kind === 'DaemonSet')!;
+    expect(getIn(ds.doc, ['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable'])).toBe('100%');
+  });
+
   it('notes remote bases and cycles instead of failing', () => {
     const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
     const r = buildKustomization(t3, 'a', 'a');
@@ -180,6 +199,14 @@ describe('units in the fleet map', () => {
     const { fleet, head } = buildFleet(defaultConfig(), t, t);
     expect(head.objects.map((o) => o.unit)).toEqual(['.']);
     expect(fleet.clustersOfObject(head.objects[0])).toEqual(['unmapped']);
+  });
+
+  it('does not duplicate a shared base that every cluster\'s globs also name', () => {
+    const r = parseConfig('fleet:\n  clusters:\n    - { name: canary-1, paths: ["clusters/canary-1/**", "base/**"] }\n    - { name: prod-us, paths: ["clusters/prod-us/**", "base/**"] }\n', []);
+    if (!r.ok) throw new Error('config');
+    const t = tree({ ...files, 'clusters/prod-us/kustomization.yaml': 'namespace: tel\nresources: [../../base]\n' });
+    const { head } = buildFleet(r.config, t, t);
+    expect(head.objects.filter((o) => o.kind === 'DaemonSet').map((o) => `${o.unit} ${o.ref}`)).toEqual(['clusters/canary-1 DaemonSet/monitoring/agent', 'clusters/prod-us DaemonSet/tel/agent']);
   });
 
   it('does not duplicate a shared base that a config glob also names', () => {

@@ -86,6 +86,11 @@ describe('lineOf', () => {
     expect(lineOf(text, 1, ['data', 'config.yaml'], 1)).toBe(13);
     expect(lineOf(text, 1, ['data', 'quoted'], 3)).toBe(14);
   });
+  it('points a folded scalar (>) at its key, and a duplicate key at the last one (the one in effect)', () => {
+    const folded = 'data:\n  cfg: >\n    a\n    b\n\n    c\n';
+    expect(lineOf(folded, 0, ['data', 'cfg'], 2)).toBe(2);
+    expect(lineOf('spec:\n  replicas: 1\n  replicas: 3\n', 0, ['spec', 'replicas'])).toBe(3);
+  });
   it('finds the document by identity when the index does not match', () => {
     expect(lineOf(text, 7, ['metadata', 'name'], undefined, (d: any) => d?.metadata?.name === 'b')).toBe(9);
   });

@@ -32,8 +32,8 @@ function line(counter: LineCounter, offset: number): number {
 /**
  * The 1-based line of `path` inside document `docIndex` of `text`. When the path does not exist in full,
  * the line of its deepest existing prefix (a missing field points at its parent). For a mapping entry,
- * the key's line. With `innerLine`, the path must end at a block scalar (`|` / `>`): the result is its
- * first content line plus `innerLine`; for any other scalar, the key's line.
+ * the key's line. With `innerLine`, the path must end at a literal block scalar (`|`): the result is its
+ * first content line plus `innerLine`; for any other scalar (quoted, folded), the key's line.
  * `identify` picks the document when the index does not match (returns true for the right one).
  */
 export function lineOf(
@@ -52,13 +52,15 @@ export function lineOf(
   for (let i = 0; i < path.length; i++) {
     const step = path[i];
     if (isMap(node)) {
-      const pair = node.items.find((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(step));
+      // The last of duplicate keys is the one in effect (js-yaml, Helm and kubectl keep the last).
+      const pair = node.items.findLast((it) => isPair(it) && isScalar(it.key) && String(it.key.value) === String(step));
       if (!pair) break;
       const key = pair.key as Node;
       if (key.range) best = line(counter, key.range[0]);
       node = pair.value;
       if (i === path.length - 1 && innerLine !== undefined && isScalar(node) && node.range) {
-        if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+        // Only a literal block keeps its lines; a folded one (`>`) joins them, so it points at the key.
+        if (node.type === 'BLOCK_LITERAL') {
           return line(counter, node.range[0]) + 1 + innerLine;
         }
       }
