@@ -31,7 +31,7 @@
  */
 import { matchesSelector } from './selector.js';
 import type { KubeObject, YamlPath } from './types.js';
-import { asList, asMap, asString, getIn } from './yaml/walk.js';
+import { asList, asMap, asString, getIn, asStrings } from './yaml/walk.js';
 import { isNodeScaling, NODE_SCALING_KINDS } from './load-model.js';
 
 /** The ServiceAccount a workload's pods run as. */
@@ -126,15 +126,6 @@ const BUILT_IN_ROLES: Readonly<Record<string, ReadonlyArray<Record<string, unkno
   view: VIEW_RULES,
 };
 
-function strings(value: unknown): string[] {
-  const out: string[] = [];
-  for (const v of asList(value)) {
-    const s = asString(v);
-    if (s !== undefined) out.push(s);
-  }
-  return out;
-}
-
 function nonEmpty(value: unknown): string | undefined {
   const s = asString(value);
   return s === undefined || s === '' ? undefined : s;
@@ -205,17 +196,17 @@ export function listedResources(rule: unknown): { verbs: string[]; wildcard: boo
   const none = { verbs: [], wildcard: false, resources: [] };
   const r = asMap(rule);
   if (!r) return none;
-  const verbs = strings(r.verbs).filter((v) => LIST_VERBS.has(v));
+  const verbs = asStrings(r.verbs).filter((v) => LIST_VERBS.has(v));
   if (verbs.length === 0) return none;
-  if (strings(r.resourceNames).length > 0) return none;
-  const groups = strings(r.apiGroups);
+  if (asStrings(r.resourceNames).length > 0) return none;
+  const groups = asStrings(r.apiGroups);
   const anyGroup = groups.includes('*');
   const out = new Map<string, GrantedResource>();
   const add = (group: string, resource: string) => {
     if (!out.has(resource)) out.set(resource, { group, resource });
   };
   let wildcard = false;
-  for (const entry of strings(r.resources)) {
+  for (const entry of asStrings(r.resources)) {
     if (entry.includes('/')) continue; // a subresource: never a list of the resource
     if (entry === '*') {
       wildcard = true;

@@ -4,17 +4,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, prRepo, runCli } from '../helpers/git-fixture.js';
+import { FLEET_CONFIG } from './fixtures.js';
 
 afterAll(cleanupAll);
 
-const CONFIG = `fleet:
-  clusters:
-    - { name: canary-1, nodes: 60, stage: canary, paths: ["clusters/canary-1/**"] }
-    - { name: prod-us, nodes: 4800, stage: prod, paths: ["clusters/prod-us/**"] }
-    - { name: prod-eu, nodes: 3200, stage: prod, paths: ["clusters/prod-eu/**"] }
-rollout:
-  stages: [canary, prod]
-`;
+const CONFIG = FLEET_CONFIG;
 
 /** The December 2024 shape: a per-node agent whose ClusterRole lists and watches pods cluster-wide. */
 const AGENT = `apiVersion: apps/v1

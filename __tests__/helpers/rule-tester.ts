@@ -185,3 +185,13 @@ export function ruleTester(rule: Rule) {
     },
   };
 }
+
+/** 1-based line of the `nth` line of `text` containing `needle`; throws when absent (a broken test). */
+export function lineContaining(text: string, needle: string, nth = 1): number {
+  let seen = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].includes(needle) && ++seen === nth) return i + 1;
+  }
+  throw new Error(`test fixture: ${JSON.stringify(needle)} (#${nth}) not found`);
+}

@@ -27,7 +27,7 @@
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { isEmptySelector, matchesSelector, parseSelector } from '../../src/selector.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
-import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { asList, asMap, asString, getIn, asStrings } from '../../src/yaml/walk.js';
 
 const API_GROUP = 'admissionregistration.k8s.io';
 const KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
@@ -81,16 +81,6 @@ const REMEDIATION_MEDIUM =
   'Set failurePolicy: Ignore and validate the final state, or limit the webhook to the namespaces that need it with a namespaceSelector and run its backend with at least 2 replicas and a PodDisruptionBudget.';
 const REMEDIATION_TIMEOUT = `Set timeoutSeconds to ${MAX_TIMEOUT_SECONDS} or less so a hung backend fails fast.`;
 
-/** Strings of a list field; non-string items are kept as their scalar text (never thrown on). */
-function strings(value: unknown): string[] {
-  const out: string[] = [];
-  for (const v of asList(value)) {
-    const s = asString(v);
-    if (s !== undefined) out.push(s);
-  }
-  return out;
-}
-
 /** One `rules[]` entry, read defensively. */
 interface WebhookRule {
   groups: string[];
@@ -105,10 +95,10 @@ function readRules(webhook: Record<string, unknown>): WebhookRule[] {
     .map(asMap)
     .filter((r): r is Record<string, unknown> => r !== undefined)
     .map((r) => ({
-      groups: strings(r.apiGroups),
-      versions: strings(r.apiVersions),
-      resources: strings(r.resources),
-      operations: strings(r.operations).filter((o) => OPERATIONS.has(o)),
+      groups: asStrings(r.apiGroups),
+      versions: asStrings(r.apiVersions),
+      resources: asStrings(r.resources),
+      operations: asStrings(r.operations).filter((o) => OPERATIONS.has(o)),
       scope: asString(r.scope) ?? '*',
     }));
 }

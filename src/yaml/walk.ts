@@ -94,3 +94,13 @@ export function asString(value: unknown): string | undefined {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
 }
+
+/** The scalar items of a list field as strings (non-scalar items are left out); empty for a non-list. */
+export function asStrings(value: unknown): string[] {
+  const out: string[] = [];
+  for (const v of asList(value)) {
+    const s = asString(v);
+    if (s !== undefined) out.push(s);
+  }
+  return out;
+}

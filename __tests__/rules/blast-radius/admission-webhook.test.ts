@@ -6,17 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { admissionWebhook } from '../../../rules/blast-radius/admission-webhook.js';
-import { diffFindings, ruleTester, runCase, validateTests, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { diffFindings, ruleTester, runCase, validateTests, type ExpectedFinding, lineContaining } from '../../helpers/rule-tester.js';
 
-/** 1-based line of the `nth` line of `text` containing `needle`; throws when absent (a broken test). */
-function lineOf(text: string, needle: string, nth = 1): number {
-  let seen = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].includes(needle) && ++seen === nth) return i + 1;
-  }
-  throw new Error(`test fixture: ${JSON.stringify(needle)} (#${nth}) not found`);
-}
+const lineOf = lineContaining;
 
 const V1 = 'admissionregistration.k8s.io/v1';
 const V1BETA1 = 'admissionregistration.k8s.io/v1beta1';

@@ -8,17 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { daemonsetClusterWatch } from '../../../rules/watch-all/daemonset-cluster-watch.js';
-import { ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { ruleTester, runCase, type ExpectedFinding, lineContaining } from '../../helpers/rule-tester.js';
 
-/** 1-based line of the `nth` line of `text` containing `needle`; throws when absent (a broken test). */
-function lineOf(text: string, needle: string, nth = 1): number {
-  let seen = 0;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].includes(needle) && ++seen === nth) return i + 1;
-  }
-  throw new Error(`test fixture: ${JSON.stringify(needle)} (#${nth}) not found`);
-}
+const lineOf = lineContaining;
 
 const RULE = 'watch-all/daemonset-cluster-watch';
 const SCOPE = 'blast-radius.dev/api-scope';
