@@ -162,7 +162,8 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
     const setting = config.rules[rule.id];
     const severity = (typeof setting === 'object' && setting.severity) || raw.severity || rule.severity;
     const object = raw.at?.object;
-    const clusters = [...(raw.clusters ?? (object ? fleet.clustersOfObject(object, side) : raw.file ? fleet.clustersOfFile(raw.file, side) : []))].sort(cmp);
+    const subject = raw.about ?? object;
+    const clusters = [...(raw.clusters ?? (subject ? fleet.clustersOfObject(subject, side) : raw.file ? fleet.clustersOfFile(raw.file, side) : []))].sort(cmp);
     const finding: Finding = {
       ruleId: rule.id,
       family: rule.family,
@@ -171,14 +172,15 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       remediation: raw.remediation ?? rule.remediation,
       file: object?.file ?? raw.file ?? null,
       line: null,
-      resource: object?.ref ?? null,
+      resource: subject?.ref ?? null,
       clusters,
       suppressed: false,
       suppressedBy: null,
       key: raw.key,
       ...(raw.data ? { data: raw.data } : {}),
     };
-    const ignore = ignoresOf(object);
+    // The ignore annotation counts on the object the finding is about and on the one it points at.
+    const ignore = ignoresOf(subject) ?? ignoresOf(object);
     if (ignore && ignore.ids.some((id) => id === rule.id || id === rule.family || id === '*')) {
       finding.suppressed = true;
       finding.suppressedBy = `annotation ${IGNORE_ANNOTATION}${ignore.reason ? `: ${ignore.reason}` : ' (no reason given)'}`;

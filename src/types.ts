@@ -126,8 +126,13 @@ export interface RawFinding {
   readonly remediation?: string;
   /** Defaults to the rule's `meta.severity`. */
   readonly severity?: Severity;
-  /** The object the finding is about; null/absent for findings about the change as a whole. */
+  /** Where the finding points: an object and a path in it; absent for findings about the change as a whole. */
   readonly at?: ObjectLocation;
+  /**
+   * The object the finding is about, when it is not the one it points at (an agent's ConfigMap holds the
+   * line; the DaemonSet is the resource at risk): gives `resource` and the clusters.
+   */
+  readonly about?: KubeObject;
   /** For findings not on an object: the file and 1-based line. */
   readonly file?: string;
   readonly line?: number;

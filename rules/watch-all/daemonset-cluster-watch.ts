@@ -27,7 +27,9 @@
 import { posix } from 'node:path';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
-import { agentLoad, formatBytes, formatCount, formatRatio, isNodeScaling, loadParams, NODE_SCALING_KINDS, SEVERITY_RATIOS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
+import { stagingTrap } from '../../src/agents/figures.js';
+import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
+import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
 import type { Cluster, KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
@@ -39,56 +41,6 @@ type Scope = 'node' | 'cluster' | 'unknown';
 
 const REMEDIATION =
   'Scope the agent to its own node (a spec.nodeName field selector or the kubelet API) and declare blast-radius.dev/api-scope: node on the workload, or run cluster-wide collection as a single Deployment instead of on every node.';
-
-/** Node-infrastructure agents that watch cluster-wide by design: names and `k8s-app` label values. */
-const INFRA_NAME =
-  /^(kube-proxy(-.+)?|calico-node|canal|cilium|cilium-agent|aws-node|kube-flannel(-ds(-.+)?)?|flannel|antrea-agent(-windows)?|weave-net|kube-router|kube-ovn-cni|ovnkube-node|kube-multus-ds(-.+)?)$/;
-/** Their images (repository paths). */
-const INFRA_IMAGE = [
-  /kube-proxy/,
-  /(^|\/)calico\/node([:@]|$)/,
-  /(^|\/)cilium\/cilium([:@]|$)/,
-  /amazon-k8s-cni/,
-  /(^|\/)flannel([:@]|$)/,
-  /(^|\/)antrea-(agent|ubuntu)[\w-]*([:@]|$)/,
-  /(^|\/)weave-kube([:@]|$)/,
-  /(^|\/)kube-router([:@]|$)/,
-];
-
-/** The kind of per-node workload an object is, or undefined. */
-function perNode(o: KubeObject): 'DaemonSet' | 'OpenTelemetryCollector' | 'PrometheusAgent' | undefined {
-  if (o.kind === 'DaemonSet') return 'DaemonSet';
-  const mode = asString(getIn(o.doc, ['spec', 'mode']));
-  if (o.kind === 'OpenTelemetryCollector' && o.apiVersion.startsWith('opentelemetry.io/') && mode === 'daemonset') return 'OpenTelemetryCollector';
-  if (o.kind === 'PrometheusAgent' && o.apiVersion.startsWith('monitoring.coreos.com/') && mode === 'DaemonSet') return 'PrometheusAgent';
-  return undefined;
-}
-
-function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asMap(value) ?? {})) {
-    const s = asString(v);
-    if (s !== undefined) out[k] = s;
-  }
-  return out;
-}
-
-/** True for kube-proxy and CNI agents (see the module comment). */
-function isNodeInfrastructure(o: KubeObject): boolean {
-  if (INFRA_NAME.test(o.name)) return true;
-  for (const labels of [getIn(o.doc, ['metadata', 'labels']), getIn(o.doc, ['spec', 'template', 'metadata', 'labels'])]) {
-    const l = stringMap(labels);
-    for (const key of ['k8s-app', 'app.kubernetes.io/name']) if (l[key] !== undefined && INFRA_NAME.test(l[key])) return true;
-  }
-  const podSpec = getIn(o.doc, ['spec', 'template', 'spec']);
-  for (const field of ['containers', 'initContainers']) {
-    for (const c of asList(getIn(podSpec, [field]))) {
-      const image = asString(getIn(c, ['image']));
-      if (image && INFRA_IMAGE.some((re) => re.test(image))) return true;
-    }
-  }
-  return false;
-}
 
 /** The declared scope, with the raw value when one was given but is neither `node` nor `cluster`. */
 function scopeOf(o: KubeObject): { scope: Scope; raw?: string } {
@@ -140,31 +92,6 @@ function describeChains(grants: readonly ClusterGrant[]): string {
   }
   const shown = chains.slice(0, 3);
   return listing(chains.length > 3 ? [...shown, `${chains.length - 3} more`] : shown);
-}
-
-function verdict(ratio: number): string {
-  if (ratio >= SEVERITY_RATIOS.high) return 'overload';
-  if (ratio >= SEVERITY_RATIOS.medium) return 'strains';
-  return 'passes';
-}
-
-function nodesText(c: Cluster): string {
-  return `${formatCount(c.nodes)} nodes${c.nodesAssumed ? ', assumed' : ''}`;
-}
-
-/**
- * The staging trap in one line: the model at the smallest and the largest reached cluster
- * (`canary-1 (60 nodes): relist 0.8 GiB, 0.004× capacity — passes; prod-us (4,800 nodes): 5.1 TiB, 25× — overload`).
- */
-function figures(clusters: readonly Cluster[], profile: AgentProfile, p: LoadParams): string {
-  const smallest = clusters[0];
-  const largest = clusters[clusters.length - 1];
-  const big = agentLoad(profile, largest.nodes, p);
-  const bigText = (first: boolean) =>
-    `${largest.name} (${nodesText(largest)}): ${first ? 'relist ' : ''}${formatBytes(big.relistBytes)}, ${formatRatio(big.ratio)}${first ? ' capacity' : ''} — ${verdict(big.ratio)}`;
-  if (smallest.nodes === largest.nodes) return bigText(true);
-  const small = agentLoad(profile, smallest.nodes, p);
-  return `${smallest.name} (${nodesText(smallest)}): relist ${formatBytes(small.relistBytes)}, ${formatRatio(small.ratio)} capacity — ${verdict(small.ratio)}; ${bigText(false)}`;
 }
 
 /** Where the finding lands: the field naming the ServiceAccount, else the pod spec / mode / name. */
@@ -268,7 +195,7 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
       ? `declared ${API_SCOPE_ANNOTATION}: cluster; every replica lists them cluster-wide`
       : `api-scope unknown${raw !== undefined ? ` (${API_SCOPE_ANNOTATION} ${quote(raw)} is neither node nor cluster)` : ''}: RBAC cannot be scoped to a node and nothing shows how the agent uses it, ` +
         `so this is one level below the model's ${modelSeverity} (declare ${API_SCOPE_ANNOTATION}: node on the ${kind} when every list is bounded to its node, or cluster); if every replica lists them cluster-wide`;
-  const message = `per-node agent ${workload} runs as ${grantText}; ${scopeText}: ${figures(clusters, profile, p)}`;
+  const message = `per-node agent ${workload} runs as ${grantText}; ${scopeText}: ${stagingTrap(clusters, profile, p)}`;
 
   ctx.report({
     key: `serviceaccount:${ns}/${sa.name}`,

@@ -1,0 +1,154 @@
+/**
+ * Where a per-node agent's configuration lives, parsed: ConfigMap `data` keys the workload mounts or reads
+ * (src/joins.ts), an OpenTelemetryCollector's `spec.config`, a PrometheusAgent's spec, and container args
+ * and env. Each config can place a finding on its own lines (DESIGN.md, line numbers: inside a ConfigMap
+ * block scalar, the block's first content line plus the offset).
+ */
+import jsyaml from 'js-yaml';
+import { configMapsOf } from '../joins.js';
+import { podSpecPath } from '../kube.js';
+import type { KubeObject, ObjectLocation, YamlPath } from '../types.js';
+import { lineOf } from '../yaml/lines.js';
+import { MAX_DEPTH } from '../yaml/parse.js';
+import { asList, asMap, asString, expandedSize, getIn, NODE_BUDGET } from '../yaml/walk.js';
+
+export type ConfigFormat = 'yaml' | 'ini' | 'river' | 'args';
+
+export interface AgentConfig {
+  /** The per-node workload the config belongs to. */
+  readonly workload: KubeObject;
+  /** The object holding it: a ConfigMap, or the workload / CR itself. */
+  readonly holder: KubeObject;
+  /** Where the config sits in the holder: `['data', key]`, `['spec', 'config']`, a container's `args`. */
+  readonly path: YamlPath;
+  /** The ConfigMap key, `spec.config`, or the container name: for messages. */
+  readonly name: string;
+  readonly format: ConfigFormat;
+  /** The config as text (YAML, INI, River; for `args`, one argument / env var per line). */
+  readonly text: string;
+  /** The parsed document, for YAML configs (null when it does not parse). */
+  readonly doc: unknown;
+  /** A finding location for a path inside a YAML config, or a 0-based line of the text. */
+  locate(inner: { path?: YamlPath; line?: number }): ObjectLocation;
+}
+
+const YAML_OPTIONS = { json: true, maxDepth: MAX_DEPTH } as jsyaml.LoadOptions;
+
+/** Parses embedded YAML safely: null for anything broken, huge through aliases, or not a mapping / list. */
+function parseYaml(text: string): unknown {
+  try {
+    const doc = jsyaml.load(text, YAML_OPTIONS);
+    if (doc === null || typeof doc !== 'object') return null;
+    return text.includes('&') && expandedSize(doc) > NODE_BUDGET ? null : doc;
+  } catch {
+    return null;
+  }
+}
+
+/** The format of a config, from its key name, then its content. */
+export function formatOf(name: string, text: string): { format: ConfigFormat; doc: unknown } {
+  if (/\.(river|alloy)$/i.test(name) || /^\s*(discovery|prometheus|loki|otelcol)\.[a-z_.]+\s+"[^"]*"\s*\{/m.test(text)) return { format: 'river', doc: null };
+  if (/\.(conf|ini)$/i.test(name) || /^\s*\[(SERVICE|INPUT|FILTER|OUTPUT|PARSER)\]\s*$/im.test(text)) return { format: 'ini', doc: null };
+  const doc = parseYaml(text);
+  return doc !== null ? { format: 'yaml', doc } : { format: 'ini', doc: null };
+}
+
+/** 0-based line of a path inside a YAML text (its deepest existing prefix). */
+function innerLineOf(text: string, path: YamlPath): number {
+  return lineOf(text, 0, path) - 1;
+}
+
+function textConfig(workload: KubeObject, holder: KubeObject, path: YamlPath, name: string, text: string): AgentConfig {
+  const { format, doc } = formatOf(name, text);
+  return {
+    workload,
+    holder,
+    path,
+    name,
+    format,
+    text,
+    doc,
+    locate: (inner) => ({ object: holder, path, innerLine: inner.line ?? (inner.path && format === 'yaml' ? innerLineOf(text, inner.path) : 0) }),
+  };
+}
+
+/** A config that is already a parsed mapping inside the holder (OpenTelemetryCollector v1beta1 `spec.config`). */
+function mapConfig(workload: KubeObject, path: YamlPath, name: string, doc: unknown): AgentConfig {
+  return {
+    workload,
+    holder: workload,
+    path,
+    name,
+    format: 'yaml',
+    text: '',
+    doc,
+    locate: (inner) => ({ object: workload, path: [...path, ...(inner.path ?? [])] }),
+  };
+}
+
+/** Every config of a per-node workload within its unit. */
+export function agentConfigsOf(workload: KubeObject, unitObjects: readonly KubeObject[]): AgentConfig[] {
+  const out: AgentConfig[] = [];
+  // ConfigMaps the pods mount or read.
+  const seen = new Set<string>();
+  for (const use of configMapsOf(workload, unitObjects)) {
+    const data = asMap(use.configMap.doc.data);
+    if (!data) continue;
+    for (const [key, value] of Object.entries(data)) {
+      const text = asString(value);
+      if (text === undefined || (use.keys.length > 0 && !use.keys.includes(key))) continue;
+      const id = `${use.configMap.ref}\u0000${key}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(textConfig(workload, use.configMap, ['data', key], key, text));
+    }
+  }
+  // Operator CRs keep their config inline.
+  if (workload.kind === 'OpenTelemetryCollector') {
+    const config = getIn(workload.doc, ['spec', 'config']);
+    if (typeof config === 'string') out.push(textConfig(workload, workload, ['spec', 'config'], 'spec.config', config));
+    else if (asMap(config)) out.push(mapConfig(workload, ['spec', 'config'], 'spec.config', config));
+  }
+  if (workload.kind === 'PrometheusAgent' && asMap(workload.doc.spec)) out.push(mapConfig(workload, ['spec'], 'spec', workload.doc.spec));
+  // Container args and env, one per line.
+  const specPath = podSpecPath(workload.kind);
+  const spec = specPath ? asMap(getIn(workload.doc, specPath)) : undefined;
+  if (specPath && spec) {
+    for (const list of ['initContainers', 'containers'] as const) {
+      asList(spec[list]).forEach((c, i) => {
+        const container = asMap(c);
+        if (!container) return;
+        const lines: string[] = [];
+        const where: YamlPath[] = [];
+        for (const field of ['command', 'args'] as const) {
+          asList(container[field]).forEach((a, j) => {
+            const s = asString(a);
+            if (s === undefined) return;
+            lines.push(s);
+            where.push([...specPath, list, i, field, j]);
+          });
+        }
+        asList(container.env).forEach((e, j) => {
+          const env = asMap(e);
+          const name = asString(env?.name);
+          const value = asString(env?.value);
+          if (!name || value === undefined) return;
+          lines.push(`${name}=${value}`);
+          where.push([...specPath, list, i, 'env', j, 'value']);
+        });
+        if (!lines.length) return;
+        out.push({
+          workload,
+          holder: workload,
+          path: [...specPath, list, i],
+          name: `container ${asString(container.name) ?? i}`,
+          format: 'args',
+          text: lines.join('\n'),
+          doc: null,
+          locate: (inner) => ({ object: workload, path: where[inner.line ?? 0] ?? [...specPath, list, i] }),
+        });
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,131 @@
+/**
+ * The shared runner of the watch-all config rules. A rule supplies a detector: given one config of a
+ * per-node agent, what the agent reads from the API server (kinds and scope), how often it polls, and where
+ * in the config that is said. The kit finds the per-node workloads of every unit, hands the detector their
+ * configs, judges copies of one workload across units together, and reports with the load model's
+ * severity at the largest reached cluster and the staging trap in the message.
+ *
+ * Detections also settle an agent's scope for `watch-all/daemonset-cluster-watch` (configScope): a config
+ * that proves every read is node-scoped silences the RBAC rule; one that proves a cluster-wide read gives
+ * it the model's full severity.
+ */
+import type { StateContext } from '../rule.js';
+import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
+import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type Severity } from '../types.js';
+import { agentConfigsOf, type AgentConfig } from './config.js';
+import { stagingTrap } from './figures.js';
+import { isNodeInfrastructure, perNode } from './workloads.js';
+
+export interface Read {
+  /** RBAC plural of the kind read (pods, nodes, endpointslices, events, replicasets, services …). */
+  readonly resource: string;
+  readonly scope: WatchScope;
+}
+
+export interface Detection {
+  /** Stable discriminator of what was found (`processors.k8sattributes`); never line numbers. */
+  readonly key: string;
+  /** What the config does, for the message (`processor "k8sattributes" watches pods cluster-wide: no filter.node_from_env_var`). */
+  readonly what: string;
+  readonly reads: readonly Read[];
+  readonly poll?: { readonly intervalMs: number; readonly kinds: number };
+  readonly leaderElection?: boolean;
+  /** Highest severity the detection may take (RULEBOOK WARN items: medium). */
+  readonly maxSeverity?: Severity;
+  /** A fixed severity instead of the model's (RULEBOOK INFO advice: low). */
+  readonly severity?: Severity;
+  readonly remediation: string;
+  readonly at: ObjectLocation;
+  /** Evidence only (a properly node-scoped read): no finding, but it settles the agent's scope. */
+  readonly quiet?: boolean;
+}
+
+export type Detector = (config: AgentConfig) => Detection[];
+
+function byUnit(objects: readonly KubeObject[]): Map<string, KubeObject[]> {
+  const units = new Map<string, KubeObject[]>();
+  for (const o of objects) (units.get(o.unit) ?? units.set(o.unit, []).get(o.unit)!).push(o);
+  return units;
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** `DaemonSet "monitoring/agent"`. */
+export function describeWorkload(o: KubeObject): string {
+  return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
+}
+
+/** The configs' detections of one per-node workload. */
+function detectionsOf(workload: KubeObject, unitObjects: readonly KubeObject[], detectors: readonly Detector[]): Array<{ config: AgentConfig; d: Detection }> {
+  if (!perNode(workload) || isNodeInfrastructure(workload)) return [];
+  const out: Array<{ config: AgentConfig; d: Detection }> = [];
+  for (const config of agentConfigsOf(workload, unitObjects)) for (const detect of detectors) for (const d of detect(config)) out.push({ config, d });
+  return out;
+}
+
+/**
+ * What the configs prove about an agent's API scope: `cluster` when a detection reads a node-scaling kind
+ * cluster-wide, `node` when detections read node-scaling kinds only node-scoped, else undefined.
+ */
+export function configScope(workload: KubeObject, unitObjects: readonly KubeObject[], detectors: readonly Detector[]): { scope: WatchScope; because: string } | undefined {
+  let node: string | undefined;
+  for (const { config, d } of detectionsOf(workload, unitObjects, detectors)) {
+    const scaling = d.reads.filter((r) => isNodeScaling(r.resource));
+    const wide = scaling.find((r) => r.scope === 'cluster');
+    if (wide) return { scope: 'cluster', because: `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${d.what}` };
+    if (scaling.length && !node) node = `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${d.what}`;
+  }
+  return node ? { scope: 'node', because: node } : undefined;
+}
+
+/** Runs one detector over the per-node agents of a tree and reports what it finds. */
+export function reportDetections(ctx: StateContext, detect: Detector): void {
+  const params = loadParams(ctx.config);
+  const groups = new Map<string, Array<{ workload: KubeObject; config: AgentConfig; d: Detection }>>();
+  const ids = new Map<object, number>();
+  const idOf = (x: object) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1);
+  for (const objects of byUnit(ctx.tree.objects).values()) {
+    for (const workload of objects) {
+      for (const { config, d } of detectionsOf(workload, objects, [detect])) {
+        if (d.quiet) continue;
+        // Copies of one workload and config in several units (a shared base) are one finding.
+        const at = d.at.object.source ?? d.at.object;
+        const id = [idOf(workload.source ?? workload), workload.ref, idOf(at), (d.at.path ?? []).join('.'), d.at.innerLine ?? '', d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
+        (groups.get(id) ?? groups.set(id, []).get(id)!).push({ workload, config, d });
+      }
+    }
+  }
+  for (const group of groups.values()) {
+    const { workload, config, d } = group[0];
+    const clusters = [...new Set(group.flatMap((g) => ctx.fleet.clustersOfObject(g.workload, ctx.side)))]
+      .map((n) => ctx.fleet.cluster(n))
+      .filter((c): c is Cluster => c !== undefined)
+      .sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (!clusters.length) continue;
+    const profile: AgentProfile = { watches: d.reads, ...(d.poll ? { poll: d.poll } : {}), ...(d.leaderElection ? { leaderElection: true } : {}) };
+    const largest = clusters[clusters.length - 1];
+    const load = agentLoad(profile, largest.nodes, params);
+    let severity = d.severity ?? severityForRatio(load.ratio);
+    if (!d.severity && d.maxSeverity && levelRank(severity) > levelRank(d.maxSeverity)) severity = d.maxSeverity;
+    const where = config.holder === workload ? quote(config.name) : `${config.holder.kind} ${quote(config.holder.name)} key ${quote(config.name)}`;
+    ctx.report({
+      key: `${d.key}@${config.holder.kind}/${config.holder.name}/${config.path.join('.')}`,
+      severity,
+      message: `per-node agent ${describeWorkload(workload)}, config ${where}: ${d.what}: ${stagingTrap(clusters, profile, params)}`,
+      remediation: d.remediation,
+      at: d.at,
+      about: workload,
+      clusters: clusters.map((c) => c.name),
+      data: {
+        reads: d.reads,
+        ...(d.poll ? { poll: d.poll } : {}),
+        leaderElection: d.leaderElection ?? false,
+        // Per reached cluster: what the Markdown report shows as the load table and chart.
+        load: clusters.map((c) => {
+          const l = agentLoad(profile, c.nodes, params);
+          return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
+        }),
+      },
+    });
+  }
+}
