@@ -27,7 +27,9 @@
 import { posix } from 'node:path';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
+import { DETECTORS } from '../../src/agents/detectors.js';
 import { stagingTrap } from '../../src/agents/figures.js';
+import { configScope } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
@@ -144,6 +146,8 @@ interface Assessment {
   kind: string;
   scope: 'cluster' | 'unknown';
   raw?: string;
+  /** The config that proves a cluster-wide read, when the scope comes from the agent's config. */
+  evidence?: string;
   sa: NonNullable<ReturnType<typeof serviceAccountOf>>;
   grants: ClusterGrant[];
   triggering: ClusterGrant[];
@@ -154,7 +158,18 @@ interface Assessment {
 function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObject[]): Assessment | undefined {
   const kind = perNode(o);
   if (!kind || isNodeInfrastructure(o)) return undefined;
-  const { scope, raw } = scopeOf(o);
+  const declared = scopeOf(o);
+  let { scope } = declared;
+  const { raw } = declared;
+  let evidence: string | undefined;
+  if (scope === 'unknown') {
+    // No declaration: the agent's own config may settle it (src/agents/kit.ts configScope).
+    const fromConfig = configScope(o, unitObjects, DETECTORS);
+    if (fromConfig) {
+      scope = fromConfig.scope;
+      evidence = fromConfig.because;
+    }
+  }
   if (scope === 'node') return undefined;
   const sa = serviceAccountOf(o);
   if (!sa) return undefined;
@@ -162,7 +177,7 @@ function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObje
   const triggering = grants.filter(grantsNodeScaling);
   if (triggering.length === 0) return undefined;
   const resources = [...new Set(grants.flatMap((g) => g.resources.map((r) => r.resource)))].sort(byKind);
-  return { o, kind, scope, ...(raw !== undefined ? { raw } : {}), sa, grants, triggering, resources, clusters: [...ctx.fleet.clustersOfObject(o, ctx.side)] };
+  return { o, kind, scope, ...(raw !== undefined ? { raw } : {}), ...(evidence !== undefined ? { evidence } : {}), sa, grants, triggering, resources, clusters: [...ctx.fleet.clustersOfObject(o, ctx.side)] };
 }
 
 /**
@@ -171,7 +186,7 @@ function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObje
  * large one overloads — shows in one message.
  */
 function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): void {
-  const { o, kind, scope, raw, sa, grants, triggering, resources } = group[0];
+  const { o, kind, scope, raw, evidence, sa, grants, triggering, resources } = group[0];
   const clusters = [...new Set(group.flatMap((a) => a.clusters))]
     .map((name) => ctx.fleet.cluster(name))
     .filter((c): c is Cluster => c !== undefined)
@@ -192,7 +207,7 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
   const grantText = `${account}, which may ${verbs.includes('*') ? 'list and watch (verbs "*")' : listing(verbs)} ${listing(resources)} cluster-wide${wildcard} through ${describeChains(grants)}`;
   const scopeText =
     scope === 'cluster'
-      ? `declared ${API_SCOPE_ANNOTATION}: cluster; every replica lists them cluster-wide`
+      ? `${evidence !== undefined ? `its config reads cluster-wide (${evidence})` : `declared ${API_SCOPE_ANNOTATION}: cluster`}; every replica lists them cluster-wide`
       : `api-scope unknown${raw !== undefined ? ` (${API_SCOPE_ANNOTATION} ${quote(raw)} is neither node nor cluster)` : ''}: RBAC cannot be scoped to a node and nothing shows how the agent uses it, ` +
         `so this is one level below the model's ${modelSeverity} (declare ${API_SCOPE_ANNOTATION}: node on the ${kind} when every list is bounded to its node, or cluster); if every replica lists them cluster-wide`;
   const message = `per-node agent ${workload} runs as ${grantText}; ${scopeText}: ${stagingTrap(clusters, profile, p)}`;
@@ -211,6 +226,11 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
       nodeScaling: resources.filter(isNodeScaling),
       clusterRoles: [...new Set(grants.map((g) => g.role))].sort(),
       largest: { name: largest.name, nodes: largest.nodes, relistBytes: load.relistBytes, ratio: load.ratio },
+      // Per reached cluster, for the Markdown report's load table and chart.
+      load: clusters.map((c) => {
+        const l = agentLoad(profile, c.nodes, p);
+        return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
+      }),
     },
   });
 }
@@ -244,7 +264,7 @@ export const daemonsetClusterWatch: StateRule = {
         if (!a) continue;
         const source = o.source ?? o;
         if (!sourceIds.has(source)) sourceIds.set(source, sourceIds.size);
-        const id = [sourceIds.get(source), o.ref, a.scope, a.raw ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
+        const id = [sourceIds.get(source), o.ref, a.scope, a.raw ?? '', a.evidence ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
         (groups.get(id) ?? groups.set(id, []).get(id)!).push(a);
       }
     }
