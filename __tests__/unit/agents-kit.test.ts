@@ -50,12 +50,14 @@ const toyRule: StateRule = {
   check: (ctx) => reportDetections(ctx, toy),
 };
 
-function run(files: Record<string, string>, configText = '') {
+function run(files: Record<string, string>, configText = '', baseFiles: Record<string, string> = {}) {
   const cfg = parseConfig(configText, ['watch-all/toy']);
   if (!cfg.ok) throw new Error('config');
-  const head = treeFromFiles('head', Object.entries(files).map(([path, text]) => ({ path, text })));
-  const base = treeFromFiles('base', []);
-  return analyze({ changes: { base: 'b', head: 'h', files: Object.keys(files).map((path) => ({ path, status: 'added' as const })) }, base, head, config: cfg.config, rules: [toyRule] }).report;
+  const cache = new Map();
+  const head = treeFromFiles('head', Object.entries(files).map(([path, text]) => ({ path, text })), cache);
+  const base = treeFromFiles('base', Object.entries(baseFiles).map(([path, text]) => ({ path, text })), cache);
+  const changed = Object.keys(files).filter((p) => baseFiles[p] !== files[p]);
+  return analyze({ changes: { base: 'b', head: 'h', files: changed.map((path) => ({ path, status: path in baseFiles ? ('modified' as const) : ('added' as const) })) }, base, head, config: cfg.config, rules: [toyRule] }).report;
 }
 
 describe('agent configs', () => {
@@ -91,6 +93,12 @@ describe('reportDetections', () => {
     const ds = t.objects.find((o) => o.kind === 'DaemonSet')!;
     expect(configScope(ds, t.objects, [toy])).toEqual({ scope: 'node', because: 'ConfigMap "agent-config" "agent.yaml": watches pods, nodes' });
     expect(configScope(ds, t.objects, [])).toBeUndefined();
+  });
+
+  it('reports a ConfigMap edit alone that makes an existing DaemonSet read cluster-wide, and stays quiet on an unrelated edit', () => {
+    const scoped = AGENT.replace('scope: cluster', 'scope: node');
+    expect(run({ 'a.yaml': AGENT }, '', { 'a.yaml': scoped }).findings.map((f) => f.ruleId)).toEqual(['watch-all/toy']);
+    expect(run({ 'a.yaml': AGENT.replace('log: info', 'log: debug') }, '', { 'a.yaml': AGENT }).findings).toEqual([]);
   });
 
   it('ignores Deployments and node infrastructure', () => {
