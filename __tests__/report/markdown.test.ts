@@ -134,6 +134,144 @@ describe('renderMarkdown', () => {
     });
   });
 
+  describe('load table and chart of watch-all findings', () => {
+    const TiB = 1024 ** 4;
+    // In no particular order: the renderer sorts by node count.
+    const LOAD = [
+      { cluster: 'prod-eu', nodes: 4800, nodesAssumed: true, relistBytes: 5.6e12, requestsPerSecond: 1500, ratio: 25.3 },
+      { cluster: 'canary-1', nodes: 60, nodesAssumed: false, relistBytes: 60 * 1800 * 8192, requestsPerSecond: 0, ratio: 0.00393216 },
+      { cluster: 'prod-us', nodes: 4800, nodesAssumed: false, relistBytes: 5.6e12, requestsPerSecond: 1500, ratio: 25.3 },
+      { cluster: 'edge-1', nodes: 800, nodesAssumed: false, relistBytes: 0.13 * TiB, requestsPerSecond: 0.05, ratio: 0.5 },
+    ];
+    const withLoad = (load: unknown, over: Partial<Finding> = {}): Report =>
+      report({ findings: [finding({ data: { load }, clusters: ['canary-1', 'edge-1', 'prod-eu', 'prod-us'], ...over })] });
+    const out = renderMarkdown(withLoad(LOAD), CTX);
+    const mermaid = (md: string): string[] => md.match(/^```mermaid\n[\s\S]*?^```$/gm) ?? [];
+    const loadRows = (md: string): string[] => {
+      const lines = md.split('\n');
+      const start = lines.findIndex((l) => l === '| Cluster | Nodes | Relist | Poll rate | Capacity used |');
+      if (start < 0) return [];
+      const rows: string[] = [];
+      for (let i = start + 2; lines[i]?.startsWith('| '); i++) rows.push(lines[i]);
+      return rows;
+    };
+
+    it('shows a per-cluster table with rounded figures and a verdict, sorted by node count, inside the details', () => {
+      expect(loadRows(out)).toEqual([
+        '| canary-1 | 60 | 0.8 GiB | — | 0.004× passes |',
+        '| edge-1 | 800 | 133 GiB | under 0.1 req/s | 0.5× strains |',
+        '| prod-eu | 4,800 (assumed) | 5.1 TiB | 1,500 req/s | 25× overload |',
+        '| prod-us | 4,800 | 5.1 TiB | 1,500 req/s | 25× overload |',
+      ]);
+      const details = out.slice(out.indexOf('<details><summary>critical'), out.indexOf('</details>'));
+      expect(details).toContain('| Cluster | Nodes | Relist | Poll rate | Capacity used |');
+      expect(details).toContain('```mermaid');
+      expect(details.indexOf('| Cluster | Nodes |')).toBeLessThan(details.indexOf('```mermaid'));
+    });
+
+    it('draws an xychart of the ratio against the cluster sizes, one label per size, with the capacity line at 1', () => {
+      const charts = mermaid(out);
+      expect(charts).toHaveLength(1);
+      const lines = charts[0].split('\n').map((l) => l.trim());
+      expect(lines[1]).toBe('xychart-beta');
+      expect(lines).toContain('title "Capacity used by cluster size"');
+      expect(lines).toContain('x-axis "nodes" ["60", "800", "4,800"]');
+      expect(lines).toContain('y-axis "ratio to capacity" 0 --> 30');
+      expect(lines).toContain('bar [0.00393, 0.5, 25.3]');
+      expect(lines).toContain('line [1, 1, 1]');
+      // A blank line before the fence, so it renders inside the <details> block.
+      expect(out).toContain('\n\n```mermaid\nxychart-beta\n');
+    });
+
+    it('keeps the chart to a bounded number of sizes, always with the smallest and largest', () => {
+      const many = Array.from({ length: 100 }, (_, i) => ({
+        cluster: `c${i}`, nodes: (i + 1) * 50, nodesAssumed: false, relistBytes: 1e9 * (i + 1) ** 2, requestsPerSecond: 0, ratio: 0.003 * (i + 1) ** 2,
+      }));
+      const chart = mermaid(renderMarkdown(withLoad(many), CTX))[0];
+      const labels = JSON.parse(chart.match(/x-axis "nodes" (\[.*\])/)?.[1] ?? '[]') as string[];
+      expect(labels.length).toBeLessThanOrEqual(24);
+      expect(labels[0]).toBe('50');
+      expect(labels.at(-1)).toBe('5,000');
+      expect(chart).not.toMatch(/e[+-]?\d/);
+    });
+
+    it('escapes hostile cluster names in the table and keeps them out of the chart', () => {
+      const evil = '<img src=x>|@octocat #123 `x` "]\n  title "pwned';
+      const hostile = renderMarkdown(withLoad([{ ...LOAD[0], cluster: evil }, LOAD[1]]), CTX);
+      const rows = loadRows(hostile);
+      expect(rows).toHaveLength(2);
+      for (const row of rows) expect(pipes(row)).toBe(6);
+      expect(rows[1]).toContain('&lt;img src=x&gt;&#124;@\u200boctocat #\u200b123 &#96;x&#96; &quot;&#93;<br>  title &quot;pwned |');
+      const chart = mermaid(hostile)[0];
+      expect(chart).not.toMatch(/img|octocat|pwned|prod-eu|canary-1/);
+      // Only fixed words, numbers, quotes, brackets and commas.
+      expect(chart.replace(/^```(mermaid)?$/gm, '')).toMatch(/^[\sa-z0-9"[\],.\->-]*$/i);
+      expect(hostile).not.toContain('<img');
+    });
+
+    it('renders no table or chart without well-formed load data', () => {
+      const bad: unknown[] = [
+        undefined, null, 'load', [], [{}], [{ ...LOAD[0], nodes: '4800' }], [{ ...LOAD[0], ratio: Number.NaN }],
+        [{ ...LOAD[0], ratio: Number.POSITIVE_INFINITY }], [{ ...LOAD[0], relistBytes: -1 }], [LOAD[0], { ...LOAD[1], cluster: 7 }],
+        [{ ...LOAD[0], nodesAssumed: 'yes' }], [LOAD[0], null],
+      ];
+      for (const load of bad) {
+        const md = renderMarkdown(withLoad(load), CTX);
+        expect(md).not.toContain('| Cluster | Nodes | Relist |');
+        expect(md).not.toContain('```mermaid');
+        expect(md).toContain('**Clusters:** canary-1, edge-1, prod-eu, prod-us (4)');
+      }
+      // The sample's findings carry no data at all.
+      expect(md).not.toContain('Capacity used');
+      // Only watch-all findings show load.
+      const other = renderMarkdown(withLoad(LOAD, { ruleId: 'canary/max-unavailable', family: 'canary' }), CTX);
+      expect(other).not.toContain('Capacity used');
+    });
+
+    it('is deterministic, whatever the order of the load entries', () => {
+      expect(renderMarkdown(withLoad(LOAD), CTX)).toBe(out);
+      expect(renderMarkdown(withLoad([...LOAD].reverse()), CTX)).toBe(out);
+    });
+
+    it('leaves out the smallest clusters of a very long table, and says so', () => {
+      const big = Array.from({ length: 300 }, (_, i) => ({
+        cluster: `cluster-${String(i).padStart(3, '0')}`, nodes: 10 + i, nodesAssumed: false, relistBytes: 1e9, requestsPerSecond: 0, ratio: 0.01,
+      }));
+      const md = renderMarkdown(withLoad(big), CTX);
+      const rows = loadRows(md);
+      expect(rows.length).toBeGreaterThan(10);
+      expect(rows.length).toBeLessThan(300);
+      expect(rows.at(-1)).toContain('| cluster-299 | 309 |');
+      expect(md).toContain(`\n\n${300 - rows.length} smaller clusters (10 to ${10 + 299 - rows.length} nodes) not shown.\n`);
+    });
+
+    it('drops charts before findings when the budget is tight, and stays under 60,000 characters', () => {
+      const sizes = Array.from({ length: 24 }, (_, i) => ({
+        cluster: `c${i}`, nodes: 1000 + i * 137, nodesAssumed: false, relistBytes: 3.3e11 * (i + 1), requestsPerSecond: 12.5 * i, ratio: 0.123456 * (i + 1),
+      }));
+      const loadFindings = (n: number): Finding[] =>
+        Array.from({ length: n }, (_, i) =>
+          finding({ file: `agents/a${String(i).padStart(3, '0')}.yaml`, line: 1, resource: `DaemonSet/ns/a${i}`, data: { load: sizes }, message: 'm'.repeat(200) }),
+        );
+      let partial = false;
+      for (let n = 5; n <= 60; n += 1) {
+        const md = renderMarkdown(report({ findings: loadFindings(n) }), CTX);
+        expect(md.length).toBeLessThanOrEqual(60_000);
+        const details = md.match(/<details><summary>critical ·/g)?.length ?? 0;
+        const charts = mermaid(md).length;
+        expect(charts).toBeLessThanOrEqual(details);
+        // Findings lose their details only once every chart is gone.
+        if (details < n) expect(charts).toBe(0);
+        if (details === n && charts > 0 && charts < n) partial = true;
+        // Charts belong to the first findings of the report.
+        const blocks = md.split('<details><summary>critical').slice(1);
+        const withChart = blocks.map((b) => b.includes('```mermaid'));
+        expect(withChart.indexOf(false) === -1 || !withChart.slice(withChart.indexOf(false)).includes(true)).toBe(true);
+      }
+      expect(partial).toBe(true);
+    });
+  });
+
   describe('stays under 60,000 characters', () => {
     const many = (n: number): Finding[] =>
       Array.from({ length: n }, (_, i) =>

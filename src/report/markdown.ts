@@ -4,7 +4,9 @@
  *
  * Everything that comes from the repository is escaped with `esc()`: it must not break the table,
  * inject HTML, ping people (`@user`), link issues (`#123`) or forge links and the hidden marker.
+ * Mermaid charts hold only numbers and fixed strings: nothing from the repository goes into them.
  */
+import { formatBytes, formatCount, formatRatio, SEVERITY_RATIOS } from '../load-model.js';
 import { levelRank } from '../types.js';
 import type { Finding, Report, ReportCluster, ReportContext, Severity } from '../types.js';
 
@@ -18,6 +20,10 @@ const BUDGET = { errors: 6_000, notes: 2_000, clusters: 4_000, suppressed: 8_000
 /** Longest repo string shown in a table cell / a details body, before escaping. */
 const CELL_CHARS = 200;
 const BODY_CHARS = 2_000;
+/** Longest load table of one finding; past it the smallest clusters are left out (the largest matter most). */
+const LOAD_TABLE_CHARS = 4_000;
+/** Most cluster sizes one chart shows; past it an evenly spaced selection, always with the smallest and largest. */
+const CHART_POINTS = 24;
 
 const BADGE: Record<Severity, string> = { critical: '🟣', high: '🔴', medium: '🟠', low: '🟡' };
 
@@ -78,12 +84,29 @@ function findingsSection(live: Finding[], budget: number): string[] {
   // The table (one line per finding) may take three quarters of the space, so the top findings keep
   // their details even in a huge report; the details get whatever is left.
   table.push(...fit(rows, Math.floor(budget * 0.75) - size(table), inReport('findings')), '');
-  const details = live.map((f) => findingDetails(f).join('\n'));
-  return [...table, ...fit(details, budget - size(table), (n) => `Details of ${inReport('findings')(n)}`)];
+  const left = budget - size(table);
+  const plain = live.map((f) => findingDetails(f, false).join('\n'));
+  const full = live.map((f) => findingDetails(f, true).join('\n'));
+  // Charts go before findings: when the details with charts do not fit, the findings keep their details
+  // (and load tables) and charts are added back in report order while they fit.
+  let details = full;
+  if (size(full) > left) {
+    details = [...plain];
+    let used = size(plain);
+    for (let i = 0; i < live.length; i++) {
+      const extra = full[i].length - plain[i].length;
+      if (extra === 0) continue;
+      if (used + extra > left) break;
+      details[i] = full[i];
+      used += extra;
+    }
+  }
+  return [...table, ...fit(details, left, (n) => `Details of ${inReport('findings')(n)}`)];
 }
 
-function findingDetails(f: Finding): string[] {
+function findingDetails(f: Finding, chart: boolean): string[] {
   const summary = `${f.severity} · ${esc(f.ruleId, CELL_CHARS)} · ${resource(f)} · ${where(f)}`;
+  const load = loadOf(f);
   return [
     `<details><summary>${summary}</summary>`,
     '',
@@ -93,9 +116,126 @@ function findingDetails(f: Finding): string[] {
     '',
     `**Clusters:** ${clusterList(f.clusters)}`,
     '',
+    ...(load ? [...loadTable(load), ...(chart ? loadChart(load) : [])] : []),
     '</details>',
     '',
   ];
+}
+
+/** One reached cluster of a watch-all finding, as `finding.data.load` carries it (src/agents/kit.ts). */
+interface ClusterLoadRow {
+  cluster: string;
+  nodes: number;
+  nodesAssumed: boolean;
+  relistBytes: number;
+  requestsPerSecond: number;
+  ratio: number;
+}
+
+/**
+ * The load rows of a watch-all finding, sorted by node count (then name); undefined unless `data.load` is a
+ * non-empty array whose every entry has a string cluster, a boolean nodesAssumed and finite, non-negative
+ * numbers (a malformed entry drops the whole table rather than showing a partial one).
+ */
+function loadOf(f: Finding): ClusterLoadRow[] | undefined {
+  if (f.family !== 'watch-all') return undefined;
+  const load = f.data?.load;
+  if (!Array.isArray(load) || load.length === 0) return undefined;
+  const rows: ClusterLoadRow[] = [];
+  for (const e of load as unknown[]) {
+    if (typeof e !== 'object' || e === null) return undefined;
+    const { cluster, nodes, nodesAssumed, relistBytes, requestsPerSecond, ratio } = e as Record<string, unknown>;
+    if (typeof cluster !== 'string' || typeof nodesAssumed !== 'boolean') return undefined;
+    const numbers = [nodes, relistBytes, requestsPerSecond, ratio];
+    if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
+    rows.push({ cluster, nodes: nodes as number, nodesAssumed, relistBytes: relistBytes as number, requestsPerSecond: requestsPerSecond as number, ratio: ratio as number });
+  }
+  return rows.sort((a, b) => a.nodes - b.nodes || cmp(a.cluster, b.cluster) || a.ratio - b.ratio);
+}
+
+/** The per-cluster table; when it is too long, the smallest clusters are left out and counted. */
+function loadTable(load: ClusterLoadRow[]): string[] {
+  const rows = load.map(
+    (l) =>
+      `| ${esc(l.cluster, CELL_CHARS)} | ${formatCount(l.nodes)}${l.nodesAssumed ? ' (assumed)' : ''} | ${formatBytes(l.relistBytes)} | ` +
+      `${pollRate(l.requestsPerSecond)} | ${formatRatio(l.ratio)} ${capacityVerdict(l.ratio)} |`,
+  );
+  let first = rows.length - 1;
+  for (let used = rows[first].length + 1; first > 0 && used + rows[first - 1].length + 1 <= LOAD_TABLE_CHARS; first--) used += rows[first - 1].length + 1;
+  const cut = first === 0 ? [] : ['', `${first} smaller cluster${first === 1 ? '' : 's'} (${formatCount(load[0].nodes)} to ${formatCount(load[first - 1].nodes)} nodes) not shown.`];
+  return [
+    '**Load on the API servers** of each reached cluster (capacity used: 1× is all they can serve):',
+    '',
+    '| Cluster | Nodes | Relist | Poll rate | Capacity used |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.slice(first),
+    ...cut,
+    '',
+  ];
+}
+
+function pollRate(rps: number): string {
+  if (rps <= 0) return '—';
+  if (rps >= 10) return `${formatCount(rps)} req/s`;
+  if (rps >= 0.1) return `${trimZeros(rps.toFixed(1))} req/s`;
+  return 'under 0.1 req/s';
+}
+
+/** passes below 0.25×, strains from 0.25×, overload from 1× (the load model's medium and high thresholds). */
+function capacityVerdict(ratio: number): string {
+  if (ratio >= SEVERITY_RATIOS.high) return 'overload';
+  if (ratio >= SEVERITY_RATIOS.medium) return 'strains';
+  return 'passes';
+}
+
+/**
+ * A Mermaid `xychart-beta`: the ratio (bars) against the clusters' node counts (one category per size, the
+ * highest ratio of that size), with the capacity line at 1. Only numbers and fixed strings: safe as is.
+ */
+function loadChart(load: ClusterLoadRow[]): string[] {
+  const bySize = new Map<string, number>();
+  for (const l of load) {
+    const label = formatCount(l.nodes);
+    bySize.set(label, Math.max(bySize.get(label) ?? 0, l.ratio));
+  }
+  // `load` is sorted by node count, so the labels are in ascending order.
+  let points = [...bySize];
+  if (points.length > CHART_POINTS) {
+    const n = points.length;
+    const picked = new Set(Array.from({ length: CHART_POINTS }, (_, i) => Math.round((i * (n - 1)) / (CHART_POINTS - 1))));
+    points = points.filter((_, i) => picked.has(i));
+  }
+  const top = niceCeil(Math.max(1, ...points.map(([, r]) => r)) * 1.1);
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Capacity used by cluster size"',
+    `  x-axis "nodes" [${points.map(([label]) => `"${label}"`).join(', ')}]`,
+    `  y-axis "ratio to capacity" 0 --> ${chartNumber(top)}`,
+    `  bar [${points.map(([, r]) => chartNumber(r)).join(', ')}]`,
+    `  line [${points.map(() => '1').join(', ')}]`,
+    '```',
+    '',
+  ];
+}
+
+/** The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is at least `n` (n > 0). */
+function niceCeil(n: number): number {
+  const scale = 10 ** Math.floor(Math.log10(n));
+  const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((s) => s * scale >= n * (1 - 1e-12)) ?? 10;
+  return step * scale;
+}
+
+/** A plain decimal for Mermaid (never exponent notation): three significant digits, at most six decimals. */
+function chartNumber(n: number): string {
+  if (!(n > 0)) return '0';
+  const v = Math.min(n, 1e12);
+  const decimals = Math.max(0, Math.min(6, 2 - Math.floor(Math.log10(v))));
+  return trimZeros(v.toFixed(decimals));
+}
+
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
 }
 
 function suppressedSection(suppressed: Finding[]): string[] {
