@@ -1,6 +1,13 @@
 /** Every rule of Blast Radius. Adding a rule: its module here, its doc under docs/rules/, its table test. */
 import type { Rule } from '../src/rule.js';
 import { admissionWebhook } from './blast-radius/admission-webhook.js';
+import { alloyDiscovery } from './watch-all/alloy-discovery.js';
+import { beatsClusterScope } from './watch-all/beats-cluster-scope.js';
 import { daemonsetClusterWatch } from './watch-all/daemonset-cluster-watch.js';
+import { fluentBitKubernetes } from './watch-all/fluent-bit-kubernetes.js';
+import { kubeStateMetricsDaemonset } from './watch-all/kube-state-metrics-daemonset.js';
+import { otelClusterReceivers } from './watch-all/otel-cluster-receivers.js';
+import { otelK8sattributes } from './watch-all/otel-k8sattributes.js';
+import { prometheusSd } from './watch-all/prometheus-sd.js';
 
-export const RULES: readonly Rule[] = [admissionWebhook, daemonsetClusterWatch];
+export const RULES: readonly Rule[] = [admissionWebhook, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset];

@@ -1,0 +1,158 @@
+/**
+ * watch-all/kube-state-metrics-daemonset — kube-state-metrics run as a per-node agent without node sharding
+ * (RULEBOOK A.11, SCALE-KSM-1).
+ *
+ * kube-state-metrics lists and watches every object of the resources it exports. Run as a DaemonSet, every
+ * node does that, unless it uses the documented "DaemonSet sharding for pod metrics only": `--resources=pods
+ * --node=$(NODE_NAME)`, where each replica lists pods with the field selector `spec.nodeName=<node>`. The
+ * `--node` flag scopes pods only; any other resource listed stays cluster-wide on every node.
+ *
+ * Read from the args config of each container whose image names `kube-state-metrics` (one argument or
+ * `NAME=value` env entry per line; `--flag=value` and `--flag value` both count, as pflag parses them):
+ * - `--resources` (or the pre-2.0 `--collectors`), comma-separated; absent or empty means the default
+ *   resources (every kind kube-state-metrics knows, pods included);
+ * - `--node` with a non-empty value.
+ * Pods with `--node` are node-scoped; every other listed kind, and pods without `--node`, are cluster-wide
+ * and count in the load model (kinds it does not name count `fleet.defaults.objects.<kind>`, default
+ * 5,000). `--resources=pods --node=…` is quiet evidence. Deployments and StatefulSets (the normal way to run
+ * it) are not per-node workloads and are never judged here.
+ */
+import type { StateRule } from '../../src/rule.js';
+import type { AgentConfig } from '../../src/agents/config.js';
+import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { NODE_SCALING_KINDS } from '../../src/load-model.js';
+import { asMap, asString, getIn } from '../../src/yaml/walk.js';
+
+/**
+ * kube-state-metrics' default resources (`pkg/options/resource.go` DefaultResources, kubernetes/kube-state-metrics
+ * main branch; older releases had `endpoints` instead of `endpointslices` and fewer admission kinds).
+ */
+export const DEFAULT_RESOURCES = [
+  'certificatesigningrequests', 'configmaps', 'cronjobs', 'customresourcedefinitions', 'daemonsets', 'deployments',
+  'endpointslices', 'horizontalpodautoscalers', 'ingresses', 'jobs', 'leases', 'limitranges',
+  'mutatingadmissionpolicies', 'mutatingadmissionpolicybindings', 'mutatingwebhookconfigurations', 'namespaces',
+  'networkpolicies', 'nodes', 'persistentvolumes', 'persistentvolumeclaims', 'poddisruptionbudgets', 'pods',
+  'replicasets', 'replicationcontrollers', 'resourcequotas', 'secrets', 'services', 'statefulsets', 'storageclasses',
+  'validatingadmissionpolicies', 'validatingadmissionpolicybindings', 'validatingwebhookconfigurations', 'volumeattachments',
+] as const;
+
+const IMAGE = /kube-state-metrics/i;
+
+/** Flags that take a value (the rest are booleans, which never consume the next argument). */
+const VALUED = new Set(['node', 'resources', 'collectors']);
+
+const REMEDIATION =
+  'Run the DaemonSet with --resources=pods --node=$(NODE_NAME) (NODE_NAME from fieldRef spec.nodeName) and export every other resource from one kube-state-metrics Deployment.';
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** A flag's value and the 0-based line it was given on. */
+interface Flag {
+  value: string;
+  line: number;
+}
+
+/** `--name=value` and `--name value` flags of an args config, by name; the last occurrence wins (pflag). */
+function flagsOf(text: string): Map<string, Flag> {
+  const tokens: Array<{ token: string; line: number }> = [];
+  text.split('\n').forEach((l, line) => {
+    // `sh -c "kube-state-metrics --node=…"` puts several flags on one line.
+    for (const token of l.trim().split(/\s+/)) if (token) tokens.push({ token: token.replace(/^["']|["']$/g, ''), line });
+  });
+  const flags = new Map<string, Flag>();
+  tokens.forEach(({ token, line }, i) => {
+    const m = /^--([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$/.exec(token);
+    if (!m) return;
+    const name = m[1].toLowerCase();
+    let value = m[2];
+    if (value === undefined && VALUED.has(name)) {
+      const next = tokens[i + 1];
+      value = next && !next.token.startsWith('-') ? next.token : '';
+    }
+    flags.set(name, { value: value ?? '', line });
+  });
+  return flags;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listing(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Node-scaling kinds first (the model's order), then the rest as given. */
+function byKind(items: readonly string[]): string[] {
+  const rank = (r: string) => {
+    const i = (NODE_SCALING_KINDS as readonly string[]).indexOf(r);
+    return i < 0 ? NODE_SCALING_KINDS.length : i;
+  };
+  return items.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+}
+
+/** Names shown in a message: the first few, then how many more. */
+function someOf(items: readonly string[], max = 6): string {
+  return items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : listing(items);
+}
+
+/** kube-state-metrics in a per-node workload: what its flags make every replica list. */
+export const detector: Detector = (config: AgentConfig) => {
+  if (config.format !== 'args') return [];
+  const container = asMap(getIn(config.workload.doc, config.path));
+  const image = asString(container?.image) ?? '';
+  if (!IMAGE.test(image)) return [];
+  const flags = flagsOf(config.text);
+  const given = flags.get('resources') ?? flags.get('collectors');
+  const listed = (given?.value ?? '')
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
+  const defaults = listed.length === 0;
+  const resources = defaults ? [...DEFAULT_RESOURCES] : [...new Set(listed)];
+  const nodeFlag = flags.get('node');
+  const nodeName = nodeFlag?.value.trim() ?? '';
+  const scoped = nodeName !== '';
+  const reads: Read[] = resources.map((resource) => ({ resource, scope: resource === 'pods' && scoped ? 'node' : 'cluster' }));
+  const wide = reads.filter((r) => r.scope === 'cluster').map((r) => r.resource);
+  const at = config.locate({ line: given?.line ?? nodeFlag?.line ?? 0 });
+
+  if (wide.length === 0) {
+    const d: Detection = {
+      key: 'kube-state-metrics',
+      what: `kube-state-metrics exports pods only, listed with the node's field selector (--node ${quote(nodeName)})`,
+      reads,
+      remediation: REMEDIATION,
+      at: config.locate({ line: nodeFlag!.line }),
+      quiet: true,
+    };
+    return [d];
+  }
+  const kinds = someOf(byKind(wide));
+  const source = defaults ? `${given ? 'an empty --resources' : 'no --resources'}: all ${DEFAULT_RESOURCES.length} default resources` : `--resources ${quote(given!.value.trim())}`;
+  const what = scoped
+    ? `kube-state-metrics --node ${quote(nodeName)} scopes only pods: every node still lists and watches ${kinds} cluster-wide (${source})`
+    : `kube-state-metrics has no --node (${source}): every node lists and watches ${kinds} cluster-wide`;
+  return [
+    {
+      key: 'kube-state-metrics',
+      what,
+      reads,
+      remediation: REMEDIATION,
+      at,
+    },
+  ];
+};
+
+export const kubeStateMetricsDaemonset: StateRule = {
+  meta: {
+    id: 'watch-all/kube-state-metrics-daemonset',
+    family: 'watch-all',
+    type: 'state',
+    severity: 'high',
+    description:
+      'Flag kube-state-metrics run as a DaemonSet without --resources=pods --node=$(NODE_NAME): every node lists and watches the exported resources cluster-wide.',
+    docs: 'docs/rules/watch-all/kube-state-metrics-daemonset.md',
+    remediation: REMEDIATION,
+  },
+  check(ctx) {
+    reportDetections(ctx, detector);
+  },
+};
