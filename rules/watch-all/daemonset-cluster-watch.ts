@@ -29,7 +29,7 @@ import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from '../../src/agents/detectors.js';
 import { stagingTrap } from '../../src/agents/figures.js';
-import { configScope } from '../../src/agents/kit.js';
+import { configScope, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
@@ -247,13 +247,8 @@ export const daemonsetClusterWatch: StateRule = {
     remediation: REMEDIATION,
   },
   check(ctx) {
-    // Joins happen inside one unit only: index the tree's objects by unit once.
-    const byUnit = new Map<string, KubeObject[]>();
-    for (const o of ctx.tree.objects) {
-      let list = byUnit.get(o.unit);
-      if (!list) byUnit.set(o.unit, (list = []));
-      list.push(o);
-    }
+    // Joins happen inside one unit only (the index is shared with the config rules).
+    const byUnit = objectsByUnit(ctx.tree.objects);
     const p = loadParams(ctx.config);
     // Copies of one source workload that read the same way are judged together, over all their clusters.
     const groups = new Map<string, Assessment[]>();

@@ -45,11 +45,22 @@ function parseYaml(text: string): unknown {
   }
 }
 
+const parsedTexts = new Map<string, unknown>();
+
+/** parseYaml, once per distinct text (the same ConfigMap reaches several units and both sides). */
+function parseYamlOnce(text: string): unknown {
+  if (parsedTexts.has(text)) return parsedTexts.get(text);
+  const doc = parseYaml(text);
+  if (parsedTexts.size > 4096) parsedTexts.clear();
+  parsedTexts.set(text, doc);
+  return doc;
+}
+
 /** The format of a config, from its key name, then its content. */
 export function formatOf(name: string, text: string): { format: ConfigFormat; doc: unknown } {
   if (/\.(river|alloy)$/i.test(name) || /^\s*(discovery|prometheus|loki|otelcol)\.[a-z_.]+\s+"[^"]*"\s*\{/m.test(text)) return { format: 'river', doc: null };
   if (/\.(conf|ini)$/i.test(name) || /^\s*\[(SERVICE|INPUT|FILTER|OUTPUT|PARSER)\]\s*$/im.test(text)) return { format: 'ini', doc: null };
-  const doc = parseYaml(text);
+  const doc = parseYamlOnce(text);
   return doc !== null ? { format: 'yaml', doc } : { format: 'ini', doc: null };
 }
 
@@ -86,8 +97,20 @@ function mapConfig(workload: KubeObject, path: YamlPath, name: string, doc: unkn
   };
 }
 
-/** Every config of a per-node workload within its unit. */
+// Every watch-all rule, and the RBAC rule's scope evidence, asks for the same workload's configs: they
+// are found and parsed once per (unit objects, workload).
+const configCache = new WeakMap<readonly KubeObject[], WeakMap<KubeObject, AgentConfig[]>>();
+
+/** Every config of a per-node workload within its unit (cached per unit and workload). */
 export function agentConfigsOf(workload: KubeObject, unitObjects: readonly KubeObject[]): AgentConfig[] {
+  let perUnit = configCache.get(unitObjects);
+  if (!perUnit) configCache.set(unitObjects, (perUnit = new WeakMap()));
+  let configs = perUnit.get(workload);
+  if (!configs) perUnit.set(workload, (configs = findConfigs(workload, unitObjects)));
+  return configs;
+}
+
+function findConfigs(workload: KubeObject, unitObjects: readonly KubeObject[]): AgentConfig[] {
   const out: AgentConfig[] = [];
   // ConfigMaps the pods mount or read.
   const seen = new Set<string>();

@@ -42,9 +42,19 @@ export interface Detection {
 
 export type Detector = (config: AgentConfig) => Detection[];
 
-function byUnit(objects: readonly KubeObject[]): Map<string, KubeObject[]> {
-  const units = new Map<string, KubeObject[]>();
-  for (const o of objects) (units.get(o.unit) ?? units.set(o.unit, []).get(o.unit)!).push(o);
+const unitIndex = new WeakMap<readonly KubeObject[], Map<string, KubeObject[]>>();
+
+/**
+ * A tree's objects by unit. Cached per objects array, so every rule of a side gets the same arrays, and
+ * what is cached per unit (RBAC index, agent configs, detections) is shared between rules.
+ */
+export function objectsByUnit(objects: readonly KubeObject[]): ReadonlyMap<string, readonly KubeObject[]> {
+  let units = unitIndex.get(objects);
+  if (!units) {
+    units = new Map();
+    for (const o of objects) (units.get(o.unit) ?? units.set(o.unit, []).get(o.unit)!).push(o);
+    unitIndex.set(objects, units);
+  }
   return units;
 }
 
@@ -55,11 +65,22 @@ export function describeWorkload(o: KubeObject): string {
   return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
 }
 
+// A detector's verdict on a config, computed once: the rule that owns it and the RBAC rule's scope
+// evidence both ask.
+const detectionCache = new WeakMap<AgentConfig, Map<Detector, Detection[]>>();
+function detect(config: AgentConfig, detector: Detector): Detection[] {
+  let perConfig = detectionCache.get(config);
+  if (!perConfig) detectionCache.set(config, (perConfig = new Map()));
+  let found = perConfig.get(detector);
+  if (!found) perConfig.set(detector, (found = detector(config)));
+  return found;
+}
+
 /** The configs' detections of one per-node workload. */
 function detectionsOf(workload: KubeObject, unitObjects: readonly KubeObject[], detectors: readonly Detector[]): Array<{ config: AgentConfig; d: Detection }> {
   if (!perNode(workload) || isNodeInfrastructure(workload)) return [];
   const out: Array<{ config: AgentConfig; d: Detection }> = [];
-  for (const config of agentConfigsOf(workload, unitObjects)) for (const detect of detectors) for (const d of detect(config)) out.push({ config, d });
+  for (const config of agentConfigsOf(workload, unitObjects)) for (const detector of detectors) for (const d of detect(config, detector)) out.push({ config, d });
   return out;
 }
 
@@ -79,14 +100,14 @@ export function configScope(workload: KubeObject, unitObjects: readonly KubeObje
 }
 
 /** Runs one detector over the per-node agents of a tree and reports what it finds. */
-export function reportDetections(ctx: StateContext, detect: Detector): void {
+export function reportDetections(ctx: StateContext, detector: Detector): void {
   const params = loadParams(ctx.config);
   const groups = new Map<string, Array<{ workload: KubeObject; config: AgentConfig; d: Detection }>>();
   const ids = new Map<object, number>();
   const idOf = (x: object) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1);
-  for (const objects of byUnit(ctx.tree.objects).values()) {
+  for (const objects of objectsByUnit(ctx.tree.objects).values()) {
     for (const workload of objects) {
-      for (const { config, d } of detectionsOf(workload, objects, [detect])) {
+      for (const { config, d } of detectionsOf(workload, objects, [detector])) {
         if (d.quiet) continue;
         // Copies of one workload and config in several units (a shared base) are one finding.
         const at = d.at.object.source ?? d.at.object;
