@@ -16,19 +16,42 @@ export interface ConfigMapUse {
   readonly keys: readonly string[];
 }
 
+const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject>>();
+
+/** A unit's ConfigMaps by `namespace/name` (the last of duplicates wins, as in a cluster), built once. */
+function configMapIndex(unitObjects: readonly KubeObject[]): Map<string, KubeObject> {
+  let index = indexes.get(unitObjects);
+  if (!index) {
+    index = new Map();
+    for (const o of unitObjects) if (o.kind === 'ConfigMap') index.set(`${o.namespace ?? ''}/${o.name}`, o);
+    indexes.set(unitObjects, index);
+  }
+  return index;
+}
+
 /**
  * The ConfigMaps a workload mounts or reads, found among `unitObjects` (same namespace). For an operator
  * CR with no pod spec (OpenTelemetryCollector keeps its config inline) the result is empty.
  */
+const usesCache = new WeakMap<readonly KubeObject[], WeakMap<KubeObject, ConfigMapUse[]>>();
+
 export function configMapsOf(workload: KubeObject, unitObjects: readonly KubeObject[]): ConfigMapUse[] {
+  // Every watch-all rule asks for the same workload in the same unit: answered once per unit array.
+  let perUnit = usesCache.get(unitObjects);
+  if (!perUnit) usesCache.set(unitObjects, (perUnit = new WeakMap()));
+  let uses = perUnit.get(workload);
+  if (!uses) perUnit.set(workload, (uses = findConfigMaps(workload, unitObjects)));
+  return uses;
+}
+
+function findConfigMaps(workload: KubeObject, unitObjects: readonly KubeObject[]): ConfigMapUse[] {
   const specPath = podSpecPath(workload.kind);
   const spec = specPath ? asMap(getIn(workload.doc, specPath)) : undefined;
   if (!specPath || !spec) return [];
-  const byName = new Map<string, KubeObject>();
-  for (const o of unitObjects) if (o.kind === 'ConfigMap' && o.namespace === workload.namespace) byName.set(o.name, o);
+  const byName = configMapIndex(unitObjects);
   const out: ConfigMapUse[] = [];
   const add = (name: unknown, via: ConfigMapUse['via'], path: YamlPath, keys: string[]) => {
-    const cm = typeof name === 'string' ? byName.get(name) : undefined;
+    const cm = typeof name === 'string' ? byName.get(`${workload.namespace ?? ''}/${name}`) : undefined;
     if (cm) out.push({ configMap: cm, via, path: [...specPath, ...path], keys });
   };
   const itemKeys = (items: unknown) => asList(items).map((i) => asString(asMap(i)?.key)).filter((k): k is string => !!k);

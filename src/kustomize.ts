@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import jsyaml from 'js-yaml';
 import { isClusterScoped, podSpecPath } from './kube.js';
 import type { KubeObject, Tree } from './types.js';
-import { objectRef } from './yaml/parse.js';
+import { LOAD_OPTIONS, objectRef } from './yaml/parse.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
 
 export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
@@ -283,7 +283,7 @@ function loadPatch(tree: Tree, entry: PatchEntry, files: Set<string>): unknown[]
   if (text === undefined) return [];
   try {
     const docs: unknown[] = [];
-    jsyaml.loadAll(text, (d) => docs.push(d), { json: true });
+    jsyaml.loadAll(text, (d) => docs.push(d), LOAD_OPTIONS);
     return docs.filter((d) => d !== null && d !== undefined);
   } catch {
     return [];

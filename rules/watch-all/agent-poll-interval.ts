@@ -326,7 +326,15 @@ function formatMs(ms: number): string {
 }
 
 /** The detector: see the module comment. */
+/**
+ * A config (with its key name: an env-style ConfigMap key is the setting) that names none of these cannot
+ * hold a watch-all key, an API poll interval or a node selector.
+ */
+const MENTIONS = /poll|resync|relist|sync|list|watch|nodename|api_?server/i;
+
 export const detector: Detector = (config) => {
+  // Cheap pre-check on the raw text (inline CR configs have none and are always read).
+  if (config.text && !MENTIONS.test(config.text) && !MENTIONS.test(config.name)) return [];
   const entries = entriesOf(config);
   if (!entries.length) return [];
   const watches = entries.map((e) => ({ e, w: watchAll(e) })).filter((x): x is { e: Entry; w: { kind: string | null } } => x.w !== undefined);

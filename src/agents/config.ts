@@ -5,11 +5,11 @@
  * block scalar, the block's first content line plus the offset).
  */
 import jsyaml from 'js-yaml';
-import { configMapsOf } from '../joins.js';
+import { configMapsOf, type ConfigMapUse } from '../joins.js';
 import { podSpecPath } from '../kube.js';
 import type { KubeObject, ObjectLocation, YamlPath } from '../types.js';
 import { lineOf } from '../yaml/lines.js';
-import { MAX_DEPTH } from '../yaml/parse.js';
+import { LOAD_OPTIONS } from '../yaml/parse.js';
 import { asList, asMap, asString, expandedSize, getIn, NODE_BUDGET } from '../yaml/walk.js';
 
 export type ConfigFormat = 'yaml' | 'ini' | 'river' | 'args';
@@ -32,12 +32,11 @@ export interface AgentConfig {
   locate(inner: { path?: YamlPath; line?: number }): ObjectLocation;
 }
 
-const YAML_OPTIONS = { json: true, maxDepth: MAX_DEPTH } as jsyaml.LoadOptions;
 
 /** Parses embedded YAML safely: null for anything broken, huge through aliases, or not a mapping / list. */
 function parseYaml(text: string): unknown {
   try {
-    const doc = jsyaml.load(text, YAML_OPTIONS);
+    const doc = jsyaml.load(text, LOAD_OPTIONS);
     if (doc === null || typeof doc !== 'object') return null;
     return text.includes('&') && expandedSize(doc) > NODE_BUDGET ? null : doc;
   } catch {
@@ -79,7 +78,19 @@ function textConfig(workload: KubeObject, holder: KubeObject, path: YamlPath, na
     format,
     text,
     doc,
-    locate: (inner) => ({ object: holder, path, innerLine: inner.line ?? (inner.path && format === 'yaml' ? innerLineOf(text, inner.path) : 0) }),
+    // The inner line of a path needs the embedded text parsed with `yaml` (slow): computed only when a
+    // finding is reported and its line is asked for.
+    locate: (inner) => {
+      let line = inner.line;
+      return {
+        object: holder,
+        path,
+        get innerLine() {
+          line ??= inner.path && format === 'yaml' ? innerLineOf(text, inner.path) : 0;
+          return line;
+        },
+      };
+    },
   };
 }
 
@@ -97,24 +108,26 @@ function mapConfig(workload: KubeObject, path: YamlPath, name: string, doc: unkn
   };
 }
 
-// Every watch-all rule, and the RBAC rule's scope evidence, asks for the same workload's configs: they
-// are found and parsed once per (unit objects, workload).
-const configCache = new WeakMap<readonly KubeObject[], WeakMap<KubeObject, AgentConfig[]>>();
+// Every watch-all rule, and the RBAC rule's scope evidence, asks for the same workload's configs, on both
+// sides of the change: they are found and parsed once per workload object and the ConfigMap objects it
+// reads (an unchanged file gives the same objects on both sides, so its detections are shared too).
+const configCache = new WeakMap<KubeObject, { uses: ConfigMapUse[]; configs: AgentConfig[] }>();
 
-/** Every config of a per-node workload within its unit (cached per unit and workload). */
+/** Every config of a per-node workload within its unit (cached, see above). */
 export function agentConfigsOf(workload: KubeObject, unitObjects: readonly KubeObject[]): AgentConfig[] {
-  let perUnit = configCache.get(unitObjects);
-  if (!perUnit) configCache.set(unitObjects, (perUnit = new WeakMap()));
-  let configs = perUnit.get(workload);
-  if (!configs) perUnit.set(workload, (configs = findConfigs(workload, unitObjects)));
+  const uses = configMapsOf(workload, unitObjects);
+  const known = configCache.get(workload);
+  if (known && known.uses.length === uses.length && known.uses.every((u, i) => u.configMap === uses[i].configMap && u.keys.join() === uses[i].keys.join())) return known.configs;
+  const configs = findConfigs(workload, uses);
+  configCache.set(workload, { uses, configs });
   return configs;
 }
 
-function findConfigs(workload: KubeObject, unitObjects: readonly KubeObject[]): AgentConfig[] {
+function findConfigs(workload: KubeObject, uses: readonly ConfigMapUse[]): AgentConfig[] {
   const out: AgentConfig[] = [];
   // ConfigMaps the pods mount or read.
   const seen = new Set<string>();
-  for (const use of configMapsOf(workload, unitObjects)) {
+  for (const use of uses) {
     const data = asMap(use.configMap.doc.data);
     if (!data) continue;
     for (const [key, value] of Object.entries(data)) {

@@ -11,7 +11,7 @@
  */
 import type { StateContext } from '../rule.js';
 import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
-import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type Severity } from '../types.js';
+import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity } from '../types.js';
 import { agentConfigsOf, type AgentConfig } from './config.js';
 import { stagingTrap } from './figures.js';
 import { isNodeInfrastructure, perNode } from './workloads.js';
@@ -76,9 +76,17 @@ function detect(config: AgentConfig, detector: Detector): Detection[] {
   return found;
 }
 
+const agents = new WeakMap<KubeObject, boolean>();
+/** A per-node workload that is not node infrastructure: an agent these rules judge (cached per object). */
+function isAgent(o: KubeObject): boolean {
+  let yes = agents.get(o);
+  if (yes === undefined) agents.set(o, (yes = perNode(o) !== undefined && !isNodeInfrastructure(o)));
+  return yes;
+}
+
 /** The configs' detections of one per-node workload. */
 function detectionsOf(workload: KubeObject, unitObjects: readonly KubeObject[], detectors: readonly Detector[]): Array<{ config: AgentConfig; d: Detection }> {
-  if (!perNode(workload) || isNodeInfrastructure(workload)) return [];
+  if (!isAgent(workload)) return [];
   const out: Array<{ config: AgentConfig; d: Detection }> = [];
   for (const config of agentConfigsOf(workload, unitObjects)) for (const detector of detectors) for (const d of detect(config, detector)) out.push({ config, d });
   return out;
@@ -111,7 +119,8 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
         if (d.quiet) continue;
         // Copies of one workload and config in several units (a shared base) are one finding.
         const at = d.at.object.source ?? d.at.object;
-        const id = [idOf(workload.source ?? workload), workload.ref, idOf(at), (d.at.path ?? []).join('.'), d.at.innerLine ?? '', d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
+        // (`what` stands for the place inside the config: reading `innerLine` would parse the config.)
+        const id = [idOf(workload.source ?? workload), workload.ref, idOf(at), (d.at.path ?? []).join('.'), d.what, d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
         (groups.get(id) ?? groups.set(id, []).get(id)!).push({ workload, config, d });
       }
     }
@@ -123,13 +132,25 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
       .filter((c): c is Cluster => c !== undefined)
       .sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     if (!clusters.length) continue;
+    // An unchanged agent gives the same detection object on both sides: its finding is built once (per
+    // configuration, whose load parameters shape it).
+    const memoKey = `${workload.ref}\u0000${clusters.map((c) => c.name).join()}`;
+    let perConfig = findingMemo.get(ctx.config);
+    if (!perConfig) findingMemo.set(ctx.config, (perConfig = new WeakMap()));
+    let perDetection = perConfig.get(d);
+    if (!perDetection) perConfig.set(d, (perDetection = new Map()));
+    const known = perDetection.get(memoKey);
+    if (known && known.about === workload) {
+      ctx.report(known);
+      continue;
+    }
     const profile: AgentProfile = { watches: d.reads, ...(d.poll ? { poll: d.poll } : {}), ...(d.leaderElection ? { leaderElection: true } : {}) };
     const largest = clusters[clusters.length - 1];
     const load = agentLoad(profile, largest.nodes, params);
     let severity = d.severity ?? severityForRatio(load.ratio);
     if (!d.severity && d.maxSeverity && levelRank(severity) > levelRank(d.maxSeverity)) severity = d.maxSeverity;
     const where = config.holder === workload ? quote(config.name) : `${config.holder.kind} ${quote(config.holder.name)} key ${quote(config.name)}`;
-    ctx.report({
+    const finding: RawFinding = {
       key: `${d.key}@${config.holder.kind}/${config.holder.name}/${config.path.join('.')}`,
       severity,
       message: `per-node agent ${describeWorkload(workload)}, config ${where}: ${d.what}: ${stagingTrap(clusters, profile, params)}`,
@@ -147,6 +168,10 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
           return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
         }),
       },
-    });
+    };
+    perDetection.set(memoKey, finding);
+    ctx.report(finding);
   }
 }
+
+const findingMemo = new WeakMap<object, WeakMap<Detection, Map<string, RawFinding>>>();

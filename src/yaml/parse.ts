@@ -13,7 +13,14 @@ export const MAX_DEPTH = 100;
 
 // json: true makes a duplicate key override the earlier one (last wins, as Helm and kubectl do) instead
 // of failing the whole file. maxDepth exists in js-yaml >= 4.1.1 but is missing from @types/js-yaml.
-const LOAD_OPTIONS = { json: true, maxDepth: MAX_DEPTH } as jsyaml.LoadOptions;
+// The schema: YAML 1.2 core types plus merge keys (`<<`), as Kubernetes' YAML reader (go-yaml) resolves
+// them; timestamps stay strings (go-yaml turns them back into RFC 3339 strings in JSON anyway), and the
+// other YAML 1.1 types (binary, omap, pairs, set) are not Kubernetes'. Fewer implicit types also means
+// fewer regular expressions run on every plain scalar.
+// (`types` is exported by js-yaml 4 but missing from @types/js-yaml.)
+const SCHEMA = jsyaml.CORE_SCHEMA.extend([(jsyaml as unknown as { types: { merge: jsyaml.Type } }).types.merge]);
+/** js-yaml options for every document the engine loads: last of duplicate keys wins, bounded depth. */
+export const LOAD_OPTIONS = { json: true, maxDepth: MAX_DEPTH, schema: SCHEMA } as jsyaml.LoadOptions;
 
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -133,8 +140,8 @@ export function parseYamlFile(path: string, blob: string, text: string): ParsedF
     loadUntilError(body, docs);
   }
   const objects: KubeObject[] = [];
-  // Without an anchor (`&name`) there is no alias, so nothing can expand: skip the check.
-  const mayAlias = body.includes('&');
+  // Without an anchor (`&name`) used through an alias (`*name`) nothing can expand: skip the check.
+  const mayAlias = body.includes('&') && /(^|[\s[{,:-])\*[^\s,\]}'"]/m.test(body);
   for (let i = 0; i < docs.length; i++) {
     if (mayAlias && expandedSize(docs[i]) > NODE_BUDGET) {
       // An alias bomb: keep none of it, so no later walk can be fooled into expanding it.
