@@ -191,9 +191,12 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
   for (const rule of rules) {
     if (rule.meta.type === 'state') {
       const bySide: Record<'base' | 'head', Pending[]> = { base: [], head: [] };
-      for (const tree of [base, head]) {
+      // Head first: base findings only ever matter for the resources the head findings name, so the base
+      // run is told which (`only`), and a rule may skip everything else there.
+      for (const tree of [head, base]) {
         const side = tree.side;
-        const raws = runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report }), notes);
+        const only = side === 'base' ? new Set(bySide.head.map((p) => p.finding.resource ?? '')) : undefined;
+        const raws = only?.size === 0 ? [] : runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report, ...(only ? { only } : {}) }), notes);
         bySide[side] = mergeAcrossUnits(raws.map((r) => finalize(rule.meta, r, side, tree)));
       }
       // A head finding is new unless base findings of the same rule, object and key, at no lower

@@ -2,6 +2,7 @@
  * Joins inside one deployable unit that are not RBAC (see rbac.ts): a workload → the ConfigMaps it mounts
  * or reads. Agent configs live in ConfigMaps, so watch-all rules read them through this join.
  */
+import { posix } from 'node:path';
 import { podSpecPath } from './kube.js';
 import type { KubeObject, YamlPath } from './types.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
@@ -16,17 +17,52 @@ export interface ConfigMapUse {
   readonly keys: readonly string[];
 }
 
-const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject>>();
+const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject[]>>();
 
-/** A unit's ConfigMaps by `namespace/name` (the last of duplicates wins, as in a cluster), built once. */
-function configMapIndex(unitObjects: readonly KubeObject[]): Map<string, KubeObject> {
+/** A unit's ConfigMaps by `namespace/name`, built once. */
+function configMapIndex(unitObjects: readonly KubeObject[]): Map<string, KubeObject[]> {
   let index = indexes.get(unitObjects);
   if (!index) {
     index = new Map();
-    for (const o of unitObjects) if (o.kind === 'ConfigMap') index.set(`${o.namespace ?? ''}/${o.name}`, o);
+    for (const o of unitObjects) if (o.kind === 'ConfigMap') (index.get(`${o.namespace ?? ''}/${o.name}`) ?? index.set(`${o.namespace ?? ''}/${o.name}`, []).get(`${o.namespace ?? ''}/${o.name}`)!).push(o);
     indexes.set(unitObjects, index);
   }
   return index;
+}
+
+/** The file an object was parsed from. */
+export const sourceFile = (o: KubeObject): string => (o.source ?? o).file;
+
+/** How many leading directories two files share (`a/b/c.yaml`, `a/b/d/e.yaml` → 2); the same file ranks above all. */
+function sharedDepth(a: string, b: string): number {
+  if (a === b) return Number.MAX_SAFE_INTEGER;
+  const n = Math.min(a.length, b.length);
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = a.charCodeAt(i);
+    if (c !== b.charCodeAt(i)) break;
+    if (c === 47) depth++; // a '/' both share closes a directory both share
+  }
+  return depth;
+}
+
+/**
+ * Of several candidates for one join (same-named objects), the ones closest to `file` in the repository:
+ * in the same file, else sharing the most leading directories. A cluster holds one object per name, but the
+ * unit `.` of a repository without clusters can hold unrelated renderings of the same chart side by side.
+ */
+export function closest<T>(file: string, candidates: readonly T[], fileOfCandidate: (c: T) => string): T[] {
+  if (candidates.length <= 1) return [...candidates];
+  let best = -1;
+  let out: T[] = [];
+  for (const c of candidates) {
+    const d = sharedDepth(file, fileOfCandidate(c));
+    if (d > best) {
+      best = d;
+      out = [c];
+    } else if (d === best) out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -51,7 +87,9 @@ function findConfigMaps(workload: KubeObject, unitObjects: readonly KubeObject[]
   const byName = configMapIndex(unitObjects);
   const out: ConfigMapUse[] = [];
   const add = (name: unknown, via: ConfigMapUse['via'], path: YamlPath, keys: string[]) => {
-    const cm = typeof name === 'string' ? byName.get(`${workload.namespace ?? ''}/${name}`) : undefined;
+    const found = typeof name === 'string' ? byName.get(`${workload.namespace ?? ''}/${name}`) : undefined;
+    // The closest copy, the last of equals (as a cluster applying them in order would keep).
+    const cm = found && closest(sourceFile(workload), found, sourceFile).at(-1);
     if (cm) out.push({ configMap: cm, via, path: [...specPath, ...path], keys });
   };
   const itemKeys = (items: unknown) => asList(items).map((i) => asString(asMap(i)?.key)).filter((k): k is string => !!k);

@@ -32,6 +32,12 @@ interface BaseContext {
 export interface StateContext extends BaseContext {
   readonly side: 'base' | 'head';
   readonly tree: Tree;
+  /**
+   * On the base side: the resources (`Kind/namespace/name`) this rule's head findings are about. Base
+   * findings about anything else are never used, so a rule may skip the objects whose ref is not here —
+   * an optimisation that must never change a finding about a resource that is.
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 export interface ChangeContext extends BaseContext {

@@ -327,10 +327,11 @@ function formatMs(ms: number): string {
 
 /** The detector: see the module comment. */
 /**
- * A config (with its key name: an env-style ConfigMap key is the setting) that names none of these cannot
- * hold a watch-all key, an API poll interval or a node selector.
+ * A config (with its key name: an env-style ConfigMap key is the setting) that names none of these holds
+ * no watch-all key and no API poll interval, so nothing this rule reports (node-selector evidence is only
+ * given alongside one of them).
  */
-const MENTIONS = /poll|resync|relist|sync|list|watch|nodename|api_?server/i;
+const MENTIONS = /(poll|resync|relist|sync|list)[\w.-]*?(interval|period|frequency|every)|watch[_-]?all|watch\s*[:=]\s*["']?all|api_?server[\w.-]*interval/i;
 
 export const detector: Detector = (config) => {
   // Cheap pre-check on the raw text (inline CR configs have none and are always read).

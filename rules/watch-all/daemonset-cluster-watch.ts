@@ -24,7 +24,7 @@
  * watch cluster-wide by design; they are judged by the blast-radius family, not here. They are recognised by
  * name, `k8s-app` / `app.kubernetes.io/name` label, or container image.
  */
-import { posix } from 'node:path';
+import { closest, sourceFile } from '../../src/joins.js';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from '../../src/agents/detectors.js';
@@ -103,41 +103,31 @@ function locationOf(o: KubeObject, kind: string, saPath: YamlPath | null): YamlP
   return ['spec', 'mode'];
 }
 
-const fileOf = (x: KubeObject) => (x.source ?? x).file;
-
-/** ClusterRoleBindings of a unit by file and by directory, built once per unit. */
-const bindingIndex = new WeakMap<readonly KubeObject[], { byFile: Map<string, KubeObject[]>; byDir: Map<string, KubeObject[]> }>();
-function bindingsNear(unitObjects: readonly KubeObject[]) {
-  let idx = bindingIndex.get(unitObjects);
-  if (!idx) {
-    idx = { byFile: new Map(), byDir: new Map() };
-    for (const x of unitObjects) {
-      if (x.kind !== 'ClusterRoleBinding') continue;
-      const f = fileOf(x);
-      const d = posix.dirname(f);
-      (idx.byFile.get(f) ?? idx.byFile.set(f, []).get(f)!).push(x);
-      (idx.byDir.get(d) ?? idx.byDir.set(d, []).get(d)!).push(x);
-    }
-    bindingIndex.set(unitObjects, idx);
-  }
-  return idx;
-}
-
 /**
  * In the unit `.` (files no deployable unit reaches: a repository without clusters, or a folder of
- * unrelated renderings) one ServiceAccount name can be bound in many unrelated files. The bindings made
- * next to the workload win: those in its own file when it binds the account there, else in its directory,
- * else any.
+ * unrelated renderings) one ServiceAccount name can be bound in many unrelated files. The bindings closest
+ * to the workload win (src/joins.ts closest): those in its own file, else those sharing the most
+ * directories with it.
  */
 function nearest(o: KubeObject, sa: ServiceAccountRef, unitObjects: readonly KubeObject[], grants: ClusterGrant[]): ClusterGrant[] {
   if (o.unit !== REST_UNIT || grants.length === 0) return grants;
-  const { byFile, byDir } = bindingsNear(unitObjects);
-  const binds = (x: KubeObject) => asList(x.doc.subjects).some((s) => subjectMatch(s, sa) !== undefined);
-  const file = fileOf(o);
-  if ((byFile.get(file) ?? []).some(binds)) return grants.filter((g) => fileOf(g.binding) === file);
-  const dir = posix.dirname(file);
-  if ((byDir.get(dir) ?? []).some(binds)) return grants.filter((g) => posix.dirname(fileOf(g.binding)) === dir);
-  return grants;
+  const binders = bindersOf(unitObjects, sa);
+  // Identical copies of a binding are indexed once (src/rbac.ts), so a grant is near when a binding of
+  // the same name and role is.
+  const id = (b: KubeObject) => `${b.name}\u0000${asString(getIn(b.doc, ['roleRef', 'name']))}`;
+  const near = new Set(closest(sourceFile(o), binders, sourceFile).map(id));
+  return grants.filter((g) => near.has(id(g.binding)));
+}
+
+/** The ClusterRoleBindings of a unit that name a ServiceAccount, found once per unit and account. */
+const binderIndex = new WeakMap<readonly KubeObject[], { all: KubeObject[]; bySa: Map<string, KubeObject[]> }>();
+function bindersOf(unitObjects: readonly KubeObject[], sa: ServiceAccountRef): KubeObject[] {
+  let index = binderIndex.get(unitObjects);
+  if (!index) binderIndex.set(unitObjects, (index = { all: unitObjects.filter((x) => x.kind === 'ClusterRoleBinding'), bySa: new Map() }));
+  const key = `${sa.namespace ?? ''}\u0000${sa.name}`;
+  let list = index.bySa.get(key);
+  if (!list) index.bySa.set(key, (list = index.all.filter((x) => asList(x.doc.subjects).some((s) => subjectMatch(s, sa) !== undefined))));
+  return list;
 }
 
 /** What one unit's copy of a per-node workload may read, before the clusters are known. */
@@ -255,6 +245,7 @@ export const daemonsetClusterWatch: StateRule = {
     const sourceIds = new Map<KubeObject, number>();
     for (const objects of byUnit.values()) {
       for (const o of objects) {
+        if (ctx.only && !ctx.only.has(o.ref)) continue;
         const a = assess(ctx, o, objects);
         if (!a) continue;
         const source = o.source ?? o;

@@ -84,6 +84,14 @@ function isAgent(o: KubeObject): boolean {
   return yes;
 }
 
+const agentLists = new WeakMap<readonly KubeObject[], KubeObject[]>();
+/** The agents among a unit's objects, listed once for every rule. */
+function agentsIn(objects: readonly KubeObject[]): KubeObject[] {
+  let list = agentLists.get(objects);
+  if (!list) agentLists.set(objects, (list = objects.filter(isAgent)));
+  return list;
+}
+
 /** The configs' detections of one per-node workload. */
 function detectionsOf(workload: KubeObject, unitObjects: readonly KubeObject[], detectors: readonly Detector[]): Array<{ config: AgentConfig; d: Detection }> {
   if (!isAgent(workload)) return [];
@@ -114,7 +122,8 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
   const ids = new Map<object, number>();
   const idOf = (x: object) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1);
   for (const objects of objectsByUnit(ctx.tree.objects).values()) {
-    for (const workload of objects) {
+    for (const workload of agentsIn(objects)) {
+      if (ctx.only && !ctx.only.has(workload.ref)) continue;
       for (const { config, d } of detectionsOf(workload, objects, [detector])) {
         if (d.quiet) continue;
         // Copies of one workload and config in several units (a shared base) are one finding.
