@@ -54,3 +54,25 @@ describe('configMapsOf', () => {
     ]);
   });
 });
+
+describe('closest', () => {
+  it('prefers the same file, then the most shared directories, and keeps ties', async () => {
+    const { closest } = await import('../../src/joins.js');
+    const files = ['a/x/cm.yaml', 'a/y/templates/cm.yaml', 'b/y/templates/cm.yaml', 'a/y/templates/controllers/ds.yaml'];
+    const id = (f: string) => f;
+    expect(closest('a/y/templates/controllers/ds.yaml', files, id)).toEqual(['a/y/templates/controllers/ds.yaml']);
+    expect(closest('a/y/templates/controllers/other.yaml', files.slice(0, 3), id)).toEqual(['a/y/templates/cm.yaml']);
+    expect(closest('c/z.yaml', files.slice(0, 3), id)).toEqual(files.slice(0, 3));
+  });
+
+  it('joins each of two same-named renderings in one unit to its own ConfigMap', () => {
+    const render = (dir: string, key: string) => ({
+      [`${dir}/templates/controllers/ds.yaml`]: `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: alloy, namespace: default }\nspec:\n  template:\n    spec:\n      containers: [{ name: a, image: x }]\n      volumes: [{ name: c, configMap: { name: alloy } }]\n`,
+      [`${dir}/templates/configmap.yaml`]: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: alloy, namespace: default }\ndata: { ${key}: "x" }\n`,
+    });
+    const t = treeFromFiles('head', Object.entries({ ...render('tests/one', 'one'), ...render('tests/two', 'two') }).map(([path, text]) => ({ path, text })));
+    const { head } = buildFleet(defaultConfig(), t, t);
+    const keys = head.objects.filter((o) => o.kind === 'DaemonSet').map((ds) => Object.keys((configMapsOf(ds, head.objects)[0].configMap.doc as any).data)[0]);
+    expect(keys).toEqual(['one', 'two']);
+  });
+});
