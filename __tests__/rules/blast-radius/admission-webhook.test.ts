@@ -2,11 +2,10 @@
  * Table tests of blast-radius/admission-webhook. Each dangerous case has a safe twin next to it.
  * Expected lines are looked up in the case's own YAML (`lineOf`), so a case stays readable when edited.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { admissionWebhook } from '../../../rules/blast-radius/admission-webhook.js';
 import { diffFindings, ruleTester, runCase, validateTests, type ExpectedFinding, lineContaining } from '../../helpers/rule-tester.js';
+import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const lineOf = lineContaining;
 
@@ -443,29 +442,12 @@ describe('rule-tester self-checks', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const INGRESS_NGINX = 'kubernetes+ingress-nginx/deploy/static/provider/cloud/deploy.yaml';
 const GATEKEEPER = 'open-policy-agent+gatekeeper/deploy/gatekeeper.yaml';
 
-/** Adds an annotation to every object of `kind` in a manifest (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const lines = text.split('\n');
-  const out: string[] = [];
-  let pending = false;
-  for (const l of lines) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const nginx = readFileSync(CORPUS + INGRESS_NGINX, 'utf8');
-  const gatekeeper = readFileSync(CORPUS + GATEKEEPER, 'utf8');
+if (HAS_CORPUS) {
+  const nginx = readCorpus(INGRESS_NGINX);
+  const gatekeeper = readCorpus(GATEKEEPER);
   const nginxAnnotated = annotate(nginx, 'ValidatingWebhookConfiguration');
   const gatekeeperAnnotated = annotate(annotate(gatekeeper, 'ValidatingWebhookConfiguration'), 'MutatingWebhookConfiguration');
 

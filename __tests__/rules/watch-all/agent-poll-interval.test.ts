@@ -10,8 +10,6 @@
  *   critical;
  * - 20 nodes: 600 req/s → ratio_rate 0.3 (relist 0.86 GiB → 0.004) → medium, so "at most medium" holds.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { agentPollInterval, detector, durationMs, entriesOf, snake } from '../../../rules/watch-all/agent-poll-interval.js';
 import { configScope } from '../../../src/agents/kit.js';
@@ -20,6 +18,7 @@ import { agentLoad, loadParams } from '../../../src/load-model.js';
 import { defaultConfig } from '../../../src/config.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/agent-poll-interval';
 
@@ -374,18 +373,16 @@ describe('evidence for watch-all/daemonset-cluster-watch (configScope)', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const KUBE_STACK = 'open-telemetry+opentelemetry-helm-charts/charts/opentelemetry-kube-stack/examples/default/rendered/collector.yaml';
 const METRICBEAT = 'elastic+beats/deploy/kubernetes/metricbeat-kubernetes.yaml';
 const DATADOG = 'DataDog+helm-charts/test/datadog/baseline/manifests/daemonset_default.yaml';
 const CALICO = 'projectcalico+calico/manifests/canal-etcd.yaml';
 
-if (existsSync(CORPUS)) {
-  const read = (p: string) => readFileSync(CORPUS + p, 'utf8');
-  const kubeStack = read(KUBE_STACK);
-  const metricbeat = read(METRICBEAT);
-  const datadog = read(DATADOG);
-  const calico = read(CALICO);
+if (HAS_CORPUS) {
+  const kubeStack = readCorpus(KUBE_STACK);
+  const metricbeat = readCorpus(METRICBEAT);
+  const datadog = readCorpus(DATADOG);
+  const calico = readCorpus(CALICO);
   // A copy with the daemonset collector's Prometheus scrape_interval made sub-second: still not API polling.
   const kubeStackFast = kubeStack.replace(/scrape_interval: 30s/g, 'scrape_interval: 100ms');
 

@@ -5,13 +5,13 @@
  * (pods or events cluster-wide ≈ 27× at 5,000 nodes: critical; nodes, services, ingresses ≈ 0.91×:
  * medium; endpoints(+services+pods) ≈ 56×: critical; anything at 100 nodes: low).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configScope } from '../../../src/agents/kit.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { allBlocks, alloyDiscovery, detector, scanRiver } from '../../../rules/watch-all/alloy-discovery.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { annotate, CORPUS_DIR, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const lineOf = lineContaining;
 const RULE = 'watch-all/alloy-discovery';
@@ -391,34 +391,17 @@ describe('River block scanner', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const TESTS = 'grafana+alloy/operations/helm/tests';
 const T = (name: string) => `${TESTS}/${name}/alloy/templates`;
 
-/** Adds an annotation to every object of `kind` (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const out: string[] = [];
-  let pending = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const read = (p: string) => readFileSync(CORPUS + p, 'utf8');
+if (HAS_CORPUS) {
   /** The rendered controller and ConfigMap of one chart test (the ConfigMap may be absent). */
   const test = (name: string, controller = 'daemonset') => {
-    const files: Record<string, string> = { [`${T(name)}/controllers/${controller}.yaml`]: read(`${T(name)}/controllers/${controller}.yaml`) };
-    if (existsSync(`${CORPUS}${T(name)}/configmap.yaml`)) files[`${T(name)}/configmap.yaml`] = read(`${T(name)}/configmap.yaml`);
+    const files: Record<string, string> = { [`${T(name)}/controllers/${controller}.yaml`]: readCorpus(`${T(name)}/controllers/${controller}.yaml`) };
+    if (existsSync(`${CORPUS_DIR}${T(name)}/configmap.yaml`)) files[`${T(name)}/configmap.yaml`] = readCorpus(`${T(name)}/configmap.yaml`);
     return files;
   };
-  const cm = (name: string) => read(`${T(name)}/configmap.yaml`);
+  const cm = (name: string) => readCorpus(`${T(name)}/configmap.yaml`);
   const component = (label: string) => `discovery.kubernetes.${label}@ConfigMap/alloy/data.config.alloy`;
   const DEFAULT_SIX: Array<[string, ExpectedFinding['severity']]> = [
     ['pods', 'critical'],
@@ -453,7 +436,7 @@ if (existsSync(CORPUS)) {
       {
         name: 'create-daemonset: only an annotation added to the DaemonSet',
         base: test('create-daemonset'),
-        files: { ...test('create-daemonset'), [daemonset]: annotate(read(daemonset), 'DaemonSet') },
+        files: { ...test('create-daemonset'), [daemonset]: annotate(readCorpus(daemonset), 'DaemonSet') },
       },
     ],
     invalid: [
@@ -468,11 +451,11 @@ if (existsSync(CORPUS)) {
 
   describe('grafana/alloy chart tests', () => {
     it('the annotation-only PR really changes the DaemonSet', () => {
-      expect(annotate(read(daemonset), 'DaemonSet').split('\n').length).toBe(read(daemonset).split('\n').length + 2);
+      expect(annotate(readCorpus(daemonset), 'DaemonSet').split('\n').length).toBe(readCorpus(daemonset).split('\n').length + 2);
     });
     it('every DaemonSet test with the default ConfigMap gives the same six findings', () => {
       const base = cm('create-daemonset');
-      const names = readdirSync(CORPUS + TESTS).filter((n) => existsSync(`${CORPUS}${T(n)}/controllers/daemonset.yaml`) && existsSync(`${CORPUS}${T(n)}/configmap.yaml`) && cm(n) === base);
+      const names = readdirSync(CORPUS_DIR + TESTS).filter((n) => existsSync(`${CORPUS_DIR}${T(n)}/controllers/daemonset.yaml`) && existsSync(`${CORPUS_DIR}${T(n)}/configmap.yaml`) && cm(n) === base);
       expect(names.length).toBeGreaterThan(30);
       for (const name of names) {
         const { live } = runCase(alloyDiscovery, { name, files: test(name) });

@@ -10,11 +10,10 @@
  * - unique: true: no lists, N / 3.2 Lease GETs/s → N = 5,000: 1,563/s, ratio 0.78 (medium, RULEBOOK WARN);
  *   N = 100: 31/s (low).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { beatsClusterScope } from '../../../rules/watch-all/beats-cluster-scope.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/beats-cluster-scope';
 
@@ -298,28 +297,12 @@ describe('beats-cluster-scope details', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const FILEBEAT = 'elastic+beats/deploy/kubernetes/filebeat-kubernetes.yaml';
 const METRICBEAT = 'elastic+beats/deploy/kubernetes/metricbeat-kubernetes.yaml';
 
-/** Adds an annotation to every object of `kind` in a manifest (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const out: string[] = [];
-  let pending = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const filebeatText = readFileSync(CORPUS + FILEBEAT, 'utf8');
-  const metricbeatText = readFileSync(CORPUS + METRICBEAT, 'utf8');
+if (HAS_CORPUS) {
+  const filebeatText = readCorpus(FILEBEAT);
+  const metricbeatText = readCorpus(METRICBEAT);
 
   // Expected from RULEBOOK A.9 before the rule ever ran on these files (no config: unmapped, 5,000 nodes assumed):
   // - filebeat-kubernetes.yaml: DaemonSet kube-system/filebeat, ConfigMap filebeat-config key filebeat.yml:

@@ -4,11 +4,10 @@
  * Severities follow the load model (docs/load-model.md): a pods-only cluster-wide watch is ratio ≈ 0.011 on
  * 100 nodes (low) and ≈ 27 on 5,000 (critical); scope unknown is one level lower.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { daemonsetClusterWatch } from '../../../rules/watch-all/daemonset-cluster-watch.js';
 import { ruleTester, runCase, type ExpectedFinding, lineContaining } from '../../helpers/rule-tester.js';
+import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const lineOf = lineContaining;
 
@@ -394,33 +393,16 @@ describe('findings carry the model figures', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const FILEBEAT = 'elastic+beats/deploy/kubernetes/filebeat-kubernetes.yaml';
 const METRICBEAT = 'elastic+beats/deploy/kubernetes/metricbeat-kubernetes.yaml';
 const DATADOG = 'DataDog+helm-charts/test/datadog/baseline/manifests/daemonset_default.yaml';
 const CALICO = 'projectcalico+calico/manifests/calico.yaml';
 
-/** Adds an annotation to every object of `kind` in a manifest (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const out: string[] = [];
-  let pending = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const read = (p: string) => readFileSync(CORPUS + p, 'utf8');
-  const filebeat = read(FILEBEAT);
-  const metricbeat = read(METRICBEAT);
-  const datadog = read(DATADOG);
-  const calico = read(CALICO);
+if (HAS_CORPUS) {
+  const filebeat = readCorpus(FILEBEAT);
+  const metricbeat = readCorpus(METRICBEAT);
+  const datadog = readCorpus(DATADOG);
+  const calico = readCorpus(CALICO);
 
   describe('real-world manifests: the annotation-only PRs really change the DaemonSets', () => {
     it('annotates one DaemonSet per file', () => {

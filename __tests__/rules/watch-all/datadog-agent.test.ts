@@ -12,13 +12,12 @@
  *   node. pods + nodes + services at 5,000 nodes: (150,000 + 5,000 + 5,000) × 5,000 × 8 KiB = 6.0 TiB →
  *   29× → critical; the chart's 25 default collectors: ≈ 101× → critical.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { datadogAgent, detector } from '../../../rules/watch-all/datadog-agent.js';
 import { configScope } from '../../../src/agents/kit.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { lineContaining, ruleTester, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/datadog-agent';
 
@@ -235,34 +234,17 @@ describe('evidence for watch-all/daemonset-cluster-watch (configScope)', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const DIR = 'DataDog+helm-charts/test/datadog/baseline/manifests/';
 const DEFAULT = `${DIR}daemonset_default.yaml`;
 const DCA_OFF = `${DIR}otel-agent_full.yaml`;
 const KUBELET_API = `${DIR}gke_autopilot_allowlistedv2workload_kubelet_apiserver.yaml`;
 const CONFD = `${DIR}confd.yaml`;
 
-/** Adds an annotation to every object of `kind` (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const out: string[] = [];
-  let pending = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const read = (p: string) => readFileSync(CORPUS + p, 'utf8');
-  const byDefault = read(DEFAULT);
-  const dcaOffChart = read(DCA_OFF);
-  const kubeletApi = read(KUBELET_API);
-  const confd = read(CONFD);
+if (HAS_CORPUS) {
+  const byDefault = readCorpus(DEFAULT);
+  const dcaOffChart = readCorpus(DCA_OFF);
+  const kubeletApi = readCorpus(KUBELET_API);
+  const confd = readCorpus(CONFD);
   // A copy of confd.yaml whose node-agent confd (datadog-confd, mounted by the DaemonSet) also holds a
   // kubernetes_state_core check — what `datadog.confd: {kubernetes_state_core.yaml: …}` renders.
   const REDIS = '  redisdb.yaml: |-\n    init_config:\n    instances:\n      - host: "redis"\n        port: "6379"\n';

@@ -9,11 +9,10 @@
  * T = 60 → 2,500/s at 5,000 nodes (1.25, high → capped medium), 50/s at 100 nodes (0.025, low);
  * T = 120 ("2m") → 1,250/s (0.63, medium).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { detector, fluentBitKubernetes, seconds } from '../../../rules/watch-all/fluent-bit-kubernetes.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/fluent-bit-kubernetes';
 
@@ -278,7 +277,6 @@ describe('fluent-bit-kubernetes details', () => {
 
 // ---- real-world configs ---------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const FB_VALUES = 'fluent+helm-charts/charts/fluent-bit/values.yaml';
 
 /** The literal block under `  <key>: |` of the chart's `config:` (two-space key, four-space content). */
@@ -294,7 +292,7 @@ function chartBlock(values: string, key: string): string {
   return out.join('\n');
 }
 
-if (existsSync(CORPUS)) {
+if (HAS_CORPUS) {
   // The corpus has no rendered Fluent Bit manifests (fluent+helm-charts holds values.yaml files only; rendering
   // them is a later issue). The chart's default pipeline text is taken verbatim from values.yaml and put in a
   // DaemonSet + ConfigMap, as the chart renders it (kind: DaemonSet is the chart default).
@@ -302,7 +300,7 @@ if (existsSync(CORPUS)) {
   // Use_Kubelet or Kube_Meta_Cache_TTL → no kubernetes_events (SCALE-FB-2 quiet) and the filter's GET-per-pod
   // is below SCALE-FB-1's WARN → quiet, no finding. Adding a kubernetes_events input to that same pipeline →
   // critical at 5,000 nodes (unmapped, assumed).
-  const values = readFileSync(CORPUS + FB_VALUES, 'utf8');
+  const values = readCorpus(FB_VALUES);
   const chartConfig = { 'fluent-bit.conf': [chartBlock(values, 'service'), chartBlock(values, 'inputs'), chartBlock(values, 'filters'), chartBlock(values, 'outputs')].join('\n') };
   const chart = bundle(chartConfig);
   const chartWithEvents = bundle({ 'fluent-bit.conf': `${chartConfig['fluent-bit.conf']}\n${EVENTS}` });

@@ -10,11 +10,10 @@
  * - default resources (33 kinds; the ones the model does not name count 5,000 each): N = 5,000 → critical;
  *   N = 20 → ratio ≈ 0.1 (low).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RESOURCES, kubeStateMetricsDaemonset } from '../../../rules/watch-all/kube-state-metrics-daemonset.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/kube-state-metrics-daemonset';
 const KEY = 'kube-state-metrics@DaemonSet/kube-state-metrics/spec.template.spec.containers.0';
@@ -192,13 +191,12 @@ describe('kube-state-metrics-daemonset details', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const KUBE_PROMETHEUS = 'prometheus-operator+kube-prometheus/manifests/kubeStateMetrics-deployment.yaml';
 const KUBE_STACK = 'open-telemetry+opentelemetry-helm-charts/charts/opentelemetry-kube-stack/examples/prometheus-otel/rendered/kube-state-metrics/deployment.yaml';
 
-if (existsSync(CORPUS)) {
-  const kp = readFileSync(CORPUS + KUBE_PROMETHEUS, 'utf8');
-  const stack = readFileSync(CORPUS + KUBE_STACK, 'utf8');
+if (HAS_CORPUS) {
+  const kp = readCorpus(KUBE_PROMETHEUS);
+  const stack = readCorpus(KUBE_STACK);
   // The corpus has no kube-state-metrics DaemonSet (kubernetes/kube-state-metrics is not in it); both
   // renderings run it as a Deployment. The kube-prometheus one, turned into a DaemonSet (kind changed,
   // replicas dropped), stands in for the mistake.

@@ -7,11 +7,11 @@
  *   100 nodes → 0.016 (low); 10,000 nodes → 1.56 (high by the model, capped at medium: RULEBOOK
  *   SCALE-OTEL-5 is a WARN).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { durationMs, otelClusterReceivers } from '../../../rules/watch-all/otel-cluster-receivers.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { CORPUS_DIR, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/otel-cluster-receivers';
 const FILE = 'infrastructure/monitoring/otel-agent.yaml';
@@ -273,7 +273,6 @@ describe('findings carry the model figures', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const CHARTS = 'open-telemetry+opentelemetry-helm-charts/charts/';
 const collectorExample = (name: string) => `${CHARTS}opentelemetry-collector/examples/${name}/rendered/`;
 const kubeStackExample = (name: string) => `${CHARTS}opentelemetry-kube-stack/examples/${name}/rendered/`;
@@ -294,13 +293,13 @@ function annotate(text: string, kind: string, name: string): string {
   return out.join('\n');
 }
 
-if (existsSync(CORPUS)) {
+if (HAS_CORPUS) {
   const example = (dir: string): Record<string, string> =>
     Object.fromEntries(
-      readdirSync(CORPUS + dir)
+      readdirSync(CORPUS_DIR + dir)
         .filter((f) => f.endsWith('.yaml'))
         .sort()
-        .map((f) => [dir + f, readFileSync(CORPUS + dir + f, 'utf8')]),
+        .map((f) => [dir + f, readCorpus(dir + f)]),
     );
   const annotated = (files: Record<string, string>) =>
     Object.fromEntries(Object.entries(files).map(([p, t]) => [p, annotate(annotate(t, 'DaemonSet', 'example-opentelemetry-collector-agent'), 'OpenTelemetryCollector', 'example-daemon')]));

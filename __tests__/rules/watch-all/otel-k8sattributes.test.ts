@@ -7,11 +7,11 @@
  * - node filter, ReplicaSets cluster-wide: 5,000 nodes → ≈ 0.92 (medium); 10,000 nodes → ≈ 1.8 (high by the
  *   model, capped at medium: RULEBOOK SCALE-OTEL-2 is a WARN).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { otelK8sattributes } from '../../../rules/watch-all/otel-k8sattributes.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { CORPUS_DIR, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/otel-k8sattributes';
 const FILE = 'infrastructure/monitoring/otel-agent.yaml';
@@ -359,7 +359,6 @@ describe('findings carry the model figures', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const CHARTS = 'open-telemetry+opentelemetry-helm-charts/charts/';
 const collectorExample = (name: string) => `${CHARTS}opentelemetry-collector/examples/${name}/rendered/`;
 const kubeStackExample = (name: string) => `${CHARTS}opentelemetry-kube-stack/examples/${name}/rendered/`;
@@ -383,14 +382,14 @@ function annotate(text: string, kind: string, name: string): string {
   return out.join('\n');
 }
 
-if (existsSync(CORPUS)) {
+if (HAS_CORPUS) {
   /** Every rendered YAML file of an example folder, by corpus path. */
   const example = (dir: string): Record<string, string> =>
     Object.fromEntries(
-      readdirSync(CORPUS + dir)
+      readdirSync(CORPUS_DIR + dir)
         .filter((f) => f.endsWith('.yaml'))
         .sort()
-        .map((f) => [dir + f, readFileSync(CORPUS + dir + f, 'utf8')]),
+        .map((f) => [dir + f, readCorpus(dir + f)]),
     );
   /** The same files with the per-node collector annotated (an annotation-only PR). */
   const annotated = (files: Record<string, string>) =>

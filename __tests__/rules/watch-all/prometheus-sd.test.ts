@@ -6,13 +6,12 @@
  * cluster-wide ≈ 27× at 5,000 nodes (critical), 0.01× at 100 (low); nodes, services or ingresses ≈ 0.91×
  * at 5,000 (medium); endpoints(+services+pods) ≈ 55× (critical).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { configScope } from '../../../src/agents/kit.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { detector, fieldNames, prometheusSd } from '../../../rules/watch-all/prometheus-sd.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 
 const lineOf = lineContaining;
 const RULE = 'watch-all/prometheus-sd';
@@ -429,34 +428,17 @@ describe('prometheus-sd detector', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
 const KUBE_STACK = 'open-telemetry+opentelemetry-helm-charts/charts/opentelemetry-kube-stack/examples';
 const KS_DEFAULT = `${KUBE_STACK}/default/rendered/collector.yaml`;
 const KS_PRESETS = `${KUBE_STACK}/daemonset-prometheus-presets/rendered/collector.yaml`;
 const DD_OTEL = 'DataDog+helm-charts/test/datadog/baseline/manifests/otel-agent_full.yaml';
 const NGINX_PROM = 'kubernetes+ingress-nginx/deploy/prometheus';
 
-/** Adds an annotation to every object of `kind` (right under its top-level `metadata:`). */
-function annotate(text: string, kind: string): string {
-  const out: string[] = [];
-  let pending = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === `kind: ${kind}`) pending = true;
-    else if (pending && l === 'metadata:') {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      pending = false;
-    } else if (l === '---') pending = false;
-  }
-  return out.join('\n');
-}
-
-if (existsSync(CORPUS)) {
-  const read = (p: string) => readFileSync(CORPUS + p, 'utf8');
-  const ksDefault = read(KS_DEFAULT);
-  const ksPresets = read(KS_PRESETS);
-  const ddOtel = read(DD_OTEL);
-  const nginx = Object.fromEntries(['kustomization.yaml', 'prometheus.yaml', 'deployment.yaml', 'role.yaml', 'role-binding.yaml', 'service-account.yaml', 'service.yaml'].map((f) => [`${NGINX_PROM}/${f}`, read(`${NGINX_PROM}/${f}`)]));
+if (HAS_CORPUS) {
+  const ksDefault = readCorpus(KS_DEFAULT);
+  const ksPresets = readCorpus(KS_PRESETS);
+  const ddOtel = readCorpus(DD_OTEL);
+  const nginx = Object.fromEntries(['kustomization.yaml', 'prometheus.yaml', 'deployment.yaml', 'role.yaml', 'role-binding.yaml', 'service-account.yaml', 'service.yaml'].map((f) => [`${NGINX_PROM}/${f}`, readCorpus(`${NGINX_PROM}/${f}`)]));
   // A copy of the kube-stack default with the pod discovery's node selector removed (the corpus is read-only).
   const selector = '              selectors:\n              - field: spec.nodeName=${env:OTEL_K8S_NODE_NAME}\n                role: pod\n';
   const ksUnscoped = ksDefault.replace(selector, '');

@@ -9,12 +9,12 @@
  * kit, so it is flagged whatever the version.
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { detector, vectorApiserverCache } from '../../../rules/watch-all/vector-apiserver-cache.js';
 import { configScope } from '../../../src/agents/kit.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { lineContaining, ruleTester, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { CORPUS_DIR, HAS_CORPUS } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/vector-apiserver-cache';
 
@@ -193,12 +193,11 @@ describe('evidence for watch-all/daemonset-cluster-watch (configScope)', () => {
 // examples/datadog-values.yaml) and no rendered manifest; none of them holds a kubernetes_logs source either
 // (the chart's default agent config lives in its templates, which the corpus leaves out). Values files are
 // a later issue, so there is nothing real-world for this rule to run on yet: the block only checks that.
-const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
-if (existsSync(CORPUS)) {
+if (HAS_CORPUS) {
   describe('real-world manifests', () => {
     it('vectordotdev+helm-charts has no rendered Vector manifest yet', () => {
-      expect(existsSync(`${CORPUS}vectordotdev+helm-charts/charts/vector/values.yaml`)).toBe(true);
-      expect(existsSync(`${CORPUS}vectordotdev+helm-charts/charts/vector/templates`)).toBe(false);
+      expect(existsSync(`${CORPUS_DIR}vectordotdev+helm-charts/charts/vector/values.yaml`)).toBe(true);
+      expect(existsSync(`${CORPUS_DIR}vectordotdev+helm-charts/charts/vector/templates`)).toBe(false);
     });
   });
 } else {
