@@ -125,9 +125,24 @@ function fileOf(object: KubeObject, trees: readonly Tree[]) {
   return undefined;
 }
 
+/** For a finding inside a generated ConfigMap's key: the input file the key was read from. */
+function generatedInput(at: RawFinding['at']): string | undefined {
+  const o = at && (at.object.source ?? at.object);
+  const key = at?.path?.[0] === 'data' ? at.path[1] : undefined;
+  return o?.generated && typeof key === 'string' ? o.generated.inputs[key] : undefined;
+}
+
 function lineFor(p: Pending, trees: readonly Tree[]): number | null {
   const at = p.raw.at;
   if (!at) return p.raw.line ?? (p.raw.file ? 1 : null);
+  const source = at.object.source ?? at.object;
+  if (source.generated) {
+    // A generated ConfigMap: a key's content is its input file (line = offset + 1); anything else points
+    // at the generator entry in the kustomization.
+    if (generatedInput(at)) return (at.innerLine ?? 0) + 1;
+    const k = p.tree.files.get(source.file) ?? trees.map((t) => t.files.get(source.file)).find(Boolean);
+    return k ? lineOf(k.text, 0, source.generated.entry) : 1;
+  }
   const file = fileOf(at.object, [p.tree, ...trees]);
   if (!file) return 1;
   const o = at.object.source ?? at.object;
@@ -170,7 +185,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       severity,
       message: raw.message,
       remediation: raw.remediation ?? rule.remediation,
-      file: object?.file ?? raw.file ?? null,
+      file: generatedInput(raw.at) ?? object?.file ?? raw.file ?? null,
       line: null,
       resource: subject?.ref ?? null,
       clusters,

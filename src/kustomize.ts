@@ -263,6 +263,7 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
     res = build(tree, p, here, files, notes, res);
   }
   if (asList(doc.helmCharts).length) notes.push(`${kpath}: helmCharts are not rendered here`);
+  res = applyGenerators(tree, doc, dir, res, files, notes, kpath);
   res = applyPatches(tree, doc, dir, res, files, notes, kpath);
   applyNamespace(doc, res);
   applyNames(doc, res);
@@ -270,6 +271,88 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
   applyImages(doc, res);
   applyReplicas(doc, res);
   return res;
+}
+
+// --- generators ----------------------------------------------------------------------------------------
+
+/** `KEY=value` lines of an env file (comments and blank lines skipped). */
+function envLines(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const eq = t.indexOf('=');
+    if (eq > 0) out.push([t.slice(0, eq), t.slice(eq + 1)]);
+  }
+  return out;
+}
+
+/**
+ * `configMapGenerator`: the ConfigMaps a kustomization generates, with the input file of every key (so a
+ * finding inside an agent config points at the file the author edits). kustomize appends a content hash to
+ * the name and rewrites references to it; both sides of that are left unhashed here, which keeps the joins
+ * right. `secretGenerator` is not modelled: Secret contents never appear in any output.
+ */
+function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, res: Res[], files: Set<string>, notes: string[], kpath: string): Res[] {
+  const out = [...res];
+  asList(doc.configMapGenerator).forEach((g, i) => {
+    const m = asMap(g);
+    const name = asString(m?.name);
+    if (!m || !name) return;
+    const data: Record<string, string> = {};
+    const inputs: Record<string, string> = {};
+    for (const l of asList(m.literals)) {
+      const s = asString(l);
+      const eq = s?.indexOf('=') ?? -1;
+      if (s && eq > 0) data[s.slice(0, eq)] = s.slice(eq + 1);
+    }
+    for (const f of asList(m.files)) {
+      const s = asString(f);
+      if (!s) continue;
+      const eq = s.indexOf('=');
+      const key = eq >= 0 ? s.slice(0, eq) : posix.basename(s);
+      const path = resolvePath(dir, eq >= 0 ? s.slice(eq + 1) : s);
+      const text = path === undefined ? null : tree.readFile(path);
+      if (path === undefined || text === null) {
+        notes.push(`${kpath}: configMapGenerator "${name}" input "${s}" does not exist`);
+        continue;
+      }
+      files.add(path);
+      data[key] = text;
+      inputs[key] = path;
+    }
+    for (const e of [...asList(m.envs), ...(m.env ? [m.env] : [])]) {
+      const path = asString(e) && resolvePath(dir, asString(e)!);
+      const text = path ? tree.readFile(path) : null;
+      if (!path || text === null) continue;
+      files.add(path);
+      for (const [k, v] of envLines(text)) data[k] = v;
+    }
+    const namespace = asString(m.namespace) ?? null;
+    const behavior = asString(m.behavior) ?? 'create';
+    const existing = out.find((r) => kindOf(r.doc) === 'ConfigMap' && nameOf(r.doc) === name && (!namespace || namespaceOf(r.doc) === namespace));
+    if (existing && (behavior === 'merge' || behavior === 'replace')) {
+      const d = edit(existing);
+      d.data = behavior === 'merge' ? { ...(asMap(d.data) ?? {}), ...data } : data;
+      return;
+    }
+    const generatedDoc: Record<string, unknown> = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(namespace ? { namespace } : {}) }, data };
+    const source: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name,
+      namespace,
+      ref: objectRef('ConfigMap', namespace, name),
+      doc: generatedDoc,
+      file: kpath,
+      docIndex: 0,
+      docPath: [],
+      unit: '.',
+      generated: { entry: ['configMapGenerator', i], inputs },
+    };
+    out.push({ source, doc: generatedDoc, cloned: true });
+  });
+  return out;
 }
 
 // --- patches -------------------------------------------------------------------------------------------

@@ -44,6 +44,11 @@ export interface KubeObject {
    * name prefix, patches, images). Lines are always found through the source.
    */
   readonly source?: KubeObject;
+  /**
+   * Set on a ConfigMap a kustomization generates (`configMapGenerator`): where it is declared, and the input
+   * file each `data` key comes from. `file` is the kustomization; findings inside a key point at its input.
+   */
+  readonly generated?: { readonly entry: YamlPath; readonly inputs: Readonly<Record<string, string>> };
 }
 
 /** A parsed YAML file of one side of the change. */

@@ -101,6 +101,20 @@ describe('reportDetections', () => {
     expect(run({ 'a.yaml': AGENT.replace('log: info', 'log: debug') }, '', { 'a.yaml': AGENT }).findings).toEqual([]);
   });
 
+  it('reads an agent config from a kustomize configMapGenerator and points at the line of its input file', () => {
+    const [ds] = AGENT.split('---\n');
+    const files = {
+      'agent/kustomization.yaml': 'namespace: mon\nnamePrefix: eu-\nresources: [ds.yaml]\nconfigMapGenerator:\n  - name: agent-config\n    files: [agent.yaml]\n    literals: [LEVEL=info]\n',
+      'agent/ds.yaml': ds,
+      'agent/agent.yaml': 'log: info\nwatch:\n  - pods\n  - nodes\nscope: cluster\n',
+      'clusters/prod/kustomization.yaml': 'resources: [../../agent]\n',
+    };
+    const r = run(files);
+    expect(r.findings.map((f) => [f.ruleId, f.resource, f.file, f.line, f.clusters.join()])).toEqual([['watch-all/toy', 'DaemonSet/mon/eu-agent', 'agent/agent.yaml', 4, 'prod']]);
+    // The input file is an input, not an object, and the generated ConfigMap is not counted as parsed.
+    expect(r.stats.resources).toBe(1);
+  });
+
   it('ignores Deployments and node infrastructure', () => {
     expect(run({ 'a.yaml': AGENT.replace('kind: DaemonSet', 'kind: Deployment') }).findings).toEqual([]);
     expect(run({ 'a.yaml': AGENT.replace('name: agent, namespace: mon }', 'name: kube-proxy, namespace: mon }') }).findings).toEqual([]);
