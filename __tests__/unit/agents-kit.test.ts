@@ -74,6 +74,16 @@ describe('agent configs', () => {
     expect(configs[2].text).toBe('--log=info\n--watch=pods\nMODE=cluster');
     expect(configs[2].locate({ line: 1 }).path).toEqual(['spec', 'template', 'spec', 'containers', 0, 'args', 1]);
   });
+
+  it('keeps lines of a multi-line argument (a sh -c script) mapped to the field they come from', () => {
+    const script = AGENT.replace('args: ["--log=info", "--watch=pods"]', 'args: ["sh", "-c", "set -e\\nexec agent\\n--watch=pods"]');
+    const t = treeFromFiles('head', [{ path: 'a.yaml', text: script }]);
+    const ds = t.objects.find((o) => o.kind === 'DaemonSet')!;
+    const args = agentConfigsOf(ds, t.objects).find((c) => c.format === 'args')!;
+    expect(args.text.split('\n')).toEqual(['sh', '-c', 'set -e', 'exec agent', '--watch=pods', 'MODE=cluster']);
+    expect(args.locate({ line: 4 }).path).toEqual(['spec', 'template', 'spec', 'containers', 0, 'args', 2]);
+    expect(args.locate({ line: 5 }).path).toEqual(['spec', 'template', 'spec', 'containers', 0, 'env', 0, 'value']);
+  });
 });
 
 describe('reportDetections', () => {

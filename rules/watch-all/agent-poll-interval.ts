@@ -188,7 +188,7 @@ function unquote(s: string): string {
 function textValue(raw: string): unknown {
   let v = raw.trim();
   // Drop a trailing comment outside quotes.
-  if (!/^["']/.test(v)) v = v.replace(/\s+(#|;|\/\/).*$/, '');
+  if (!/^["']/.test(v)) v = v.replace(/\s(#|;|\/\/).*$/, '').trim();
   else {
     const q = v[0];
     const end = v.indexOf(q, 1);
@@ -331,7 +331,7 @@ function formatMs(ms: number): string {
  * no watch-all key and no API poll interval, so nothing this rule reports (node-selector evidence is only
  * given alongside one of them).
  */
-const MENTIONS = /(poll|resync|relist|sync|list)[\w.-]*?(interval|period|frequency|every)|watch[_-]?all|watch\s*[:=]\s*["']?all|api_?server[\w.-]*interval/i;
+const MENTIONS = /(poll|resync|relist|sync|list)[\w.-]{0,40}?(interval|period|frequency|every)|watch[_-]?all|watch[ \t]*[:=][ \t]*["']?all|api_?server[\w.-]{0,40}?interval/i;
 
 export const detector: Detector = (config) => {
   // Cheap pre-check on the raw text (inline CR configs have none and are always read).

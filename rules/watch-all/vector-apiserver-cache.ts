@@ -103,7 +103,10 @@ function tomlSources(config: AgentConfig): Source[] {
       table = tomlPath(header[1]);
       return;
     }
-    const kv = /^((?:"[^"]*"|'[^']*'|[A-Za-z0-9_. \t-])+?)\s*=\s*(.*)$/.exec(t);
+    // Key: quoted parts and bare key characters, then `=`; spaces only between parts (a lazy class
+    // holding spaces before `\s*=` is quadratic on a long run of spaces).
+    if (!t.includes('=')) return;
+    const kv = /^((?:"[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)(?:[ \t]*\.[ \t]*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)[ \t]*=[ \t]*(.*)$/.exec(t);
     if (!kv) return;
     const path = [...table, ...tomlPath(kv[1])];
     const value = kv[2].trim();

@@ -57,8 +57,10 @@ function parseYamlOnce(text: string): unknown {
 
 /** The format of a config, from its key name, then its content. */
 export function formatOf(name: string, text: string): { format: ConfigFormat; doc: unknown } {
-  if (/\.(river|alloy)$/i.test(name) || /^\s*(discovery|prometheus|loki|otelcol)\.[a-z_.]+\s+"[^"]*"\s*\{/m.test(text)) return { format: 'river', doc: null };
-  if (/\.(conf|ini)$/i.test(name) || /^\s*\[(SERVICE|INPUT|FILTER|OUTPUT|PARSER)\]\s*$/im.test(text)) return { format: 'ini', doc: null };
+  // `[ \t]` rather than `\s` around line anchors: `^\s*` under the m flag rescans runs of blank lines
+  // (quadratic on a ConfigMap of empty lines).
+  if (/\.(river|alloy)$/i.test(name) || /^[ \t]*(discovery|prometheus|loki|otelcol)\.[a-z_.]+[ \t]+"[^"\n]*"[ \t]*\{/m.test(text)) return { format: 'river', doc: null };
+  if (/\.(conf|ini)$/i.test(name) || /^[ \t]*\[(SERVICE|INPUT|FILTER|OUTPUT|PARSER)\][ \t]*$/im.test(text)) return { format: 'ini', doc: null };
   const doc = parseYamlOnce(text);
   return doc !== null ? { format: 'yaml', doc } : { format: 'ini', doc: null };
 }
@@ -156,21 +158,24 @@ function findConfigs(workload: KubeObject, uses: readonly ConfigMapUse[]): Agent
         if (!container) return;
         const lines: string[] = [];
         const where: YamlPath[] = [];
+        // One text line per physical line (a `sh -c` script spans several), each mapped to its field.
+        const push = (text: string, at: YamlPath) => {
+          for (const part of text.split('\n')) {
+            lines.push(part);
+            where.push(at);
+          }
+        };
         for (const field of ['command', 'args'] as const) {
           asList(container[field]).forEach((a, j) => {
             const s = asString(a);
-            if (s === undefined) return;
-            lines.push(s);
-            where.push([...specPath, list, i, field, j]);
+            if (s !== undefined) push(s, [...specPath, list, i, field, j]);
           });
         }
         asList(container.env).forEach((e, j) => {
           const env = asMap(e);
           const name = asString(env?.name);
           const value = asString(env?.value);
-          if (!name || value === undefined) return;
-          lines.push(`${name}=${value}`);
-          where.push([...specPath, list, i, 'env', j, 'value']);
+          if (name && value !== undefined) push(`${name}=${value}`, [...specPath, list, i, 'env', j, 'value']);
         });
         if (!lines.length) return;
         out.push({
