@@ -1,6 +1,7 @@
 /** Every rule of Blast Radius. Adding a rule: its module here, its doc under docs/rules/, its table test. */
 import type { Rule } from '../src/rule.js';
 import { admissionWebhook } from './blast-radius/admission-webhook.js';
+import { newDaemonset } from './blast-radius/new-daemonset.js';
 import { agentPollInterval } from './watch-all/agent-poll-interval.js';
 import { alloyDiscovery } from './watch-all/alloy-discovery.js';
 import { beatsClusterScope } from './watch-all/beats-cluster-scope.js';
@@ -13,4 +14,4 @@ import { otelK8sattributes } from './watch-all/otel-k8sattributes.js';
 import { prometheusSd } from './watch-all/prometheus-sd.js';
 import { vectorApiserverCache } from './watch-all/vector-apiserver-cache.js';
 
-export const RULES: readonly Rule[] = [admissionWebhook, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval];
+export const RULES: readonly Rule[] = [admissionWebhook, newDaemonset, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval];
