@@ -27,7 +27,7 @@
 import { closest, sourceFile } from '../../src/joins.js';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
-import { DETECTORS } from '../../src/agents/detectors.js';
+import { DETECTORS } from './detectors.js';
 import { stagingTrap } from '../../src/agents/figures.js';
 import { configScope, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
