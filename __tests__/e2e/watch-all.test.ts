@@ -74,6 +74,10 @@ describe('watch-all/daemonset-cluster-watch on a fleet', () => {
     expect(rest).toEqual([]);
     expect(f).toMatchObject({ severity: 'critical', file: 'base/agent.yaml', line: 13, resource: 'DaemonSet/monitoring/node-telemetry', clusters: ['canary-1', 'prod-eu', 'prod-us'] });
     expect(f.message).toContain('canary-1 (60 nodes): relist 0.8 GiB, 0.004× capacity — passes; prod-us (4,800 nodes): 5.1 TiB, 25× — overload');
+    // The Markdown report: the per-cluster table and the chart over the fleet's cluster sizes.
+    const md = runCli(['check', '--repo', repo.dir, '--base', 'main', '--head', 'pr', '--format', 'markdown']).stdout;
+    expect(md).toContain('| prod-us | 4,800 | 5.1 TiB | — | 25× overload |');
+    expect(md).toContain('x-axis "nodes" ["60", "3,200", "4,800"]');
     repo.cleanup();
   });
 

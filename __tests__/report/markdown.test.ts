@@ -183,6 +183,18 @@ describe('renderMarkdown', () => {
       expect(out).toContain('\n\n```mermaid\nxychart-beta\n');
     });
 
+    it('charts the fleet\'s cluster sizes (data.chart) when the finding carries them, the table staying per reached cluster', () => {
+      const chart = [{ nodes: 3200, ratio: 11.2 }, { nodes: 60, ratio: 0.004 }, { nodes: 4800, ratio: 25.3 }];
+      const md = renderMarkdown(report({ findings: [finding({ data: { load: [LOAD[1]], chart }, clusters: ['canary-1'] })] }), CTX);
+      const lines = mermaid(md)[0].split('\n').map((l) => l.trim());
+      expect(lines).toContain('x-axis "nodes" ["60", "3,200", "4,800"]');
+      expect(lines).toContain('bar [0.004, 11.2, 25.3]');
+      expect(loadRows(md)).toEqual(['| canary-1 | 60 | 0.8 GiB | — | 0.004× passes |']);
+      // A malformed chart falls back to the reached clusters.
+      const bad = renderMarkdown(report({ findings: [finding({ data: { load: [LOAD[1]], chart: [{ nodes: 'x', ratio: 1 }] }, clusters: ['canary-1'] })] }), CTX);
+      expect(mermaid(bad)[0]).toContain('x-axis "nodes" ["60"]');
+    });
+
     it('keeps the chart to a bounded number of sizes, always with the smallest and largest', () => {
       const many = Array.from({ length: 100 }, (_, i) => ({
         cluster: `c${i}`, nodes: (i + 1) * 50, nodesAssumed: false, relistBytes: 1e9 * (i + 1) ** 2, requestsPerSecond: 0, ratio: 0.003 * (i + 1) ** 2,

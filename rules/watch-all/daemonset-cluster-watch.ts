@@ -28,7 +28,7 @@ import { closest, sourceFile } from '../../src/joins.js';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from './detectors.js';
-import { stagingTrap } from '../../src/agents/figures.js';
+import { fleetChart, stagingTrap } from '../../src/agents/figures.js';
 import { configScope, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
@@ -216,7 +216,8 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
       nodeScaling: resources.filter(isNodeScaling),
       clusterRoles: [...new Set(grants.map((g) => g.role))].sort(),
       largest: { name: largest.name, nodes: largest.nodes, relistBytes: load.relistBytes, ratio: load.ratio },
-      // Per reached cluster, for the Markdown report's load table and chart.
+      chart: fleetChart(ctx.fleet, clusters, profile, p),
+      // Per reached cluster, for the Markdown report's load table.
       load: clusters.map((c) => {
         const l = agentLoad(profile, c.nodes, p);
         return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };

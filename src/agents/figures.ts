@@ -1,5 +1,6 @@
 /** The load model's figures in words, for watch-all messages: the staging trap in one line. */
 import { agentLoad, formatBytes, formatCount, formatRatio, SEVERITY_RATIOS, type AgentProfile, type LoadParams } from '../load-model.js';
+import type { Fleet } from '../rule.js';
 import type { Cluster } from '../types.js';
 
 /** passes (< 0.25×), strains (≥ 0.25×), overload (≥ 1×). */
@@ -28,4 +29,13 @@ export function stagingTrap(clusters: readonly Cluster[], profile: AgentProfile,
   };
   if (smallest.nodes === largest.nodes) return text(largest, true);
   return `${text(smallest, true)}; ${text(largest, false)}`;
+}
+
+/**
+ * The model across the fleet's cluster sizes (every known cluster, and the reached ones such as
+ * `unmapped`): what the Markdown report charts, so a reviewer sees where the agent would tip over.
+ */
+export function fleetChart(fleet: Fleet, reached: readonly Cluster[], profile: AgentProfile, p: LoadParams): Array<{ nodes: number; ratio: number }> {
+  const sizes = [...new Set([...fleet.clusters, ...reached].map((c) => c.nodes))].sort((a, b) => a - b);
+  return sizes.map((nodes) => ({ nodes, ratio: agentLoad(profile, nodes, p).ratio }));
 }

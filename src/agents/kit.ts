@@ -13,7 +13,7 @@ import type { StateContext } from '../rule.js';
 import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
 import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity } from '../types.js';
 import { agentConfigsOf, type AgentConfig } from './config.js';
-import { stagingTrap } from './figures.js';
+import { fleetChart, stagingTrap } from './figures.js';
 import { isNodeInfrastructure, perNode } from './workloads.js';
 
 export interface Read {
@@ -171,7 +171,9 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
         reads: d.reads,
         ...(d.poll ? { poll: d.poll } : {}),
         leaderElection: d.leaderElection ?? false,
-        // Per reached cluster: what the Markdown report shows as the load table and chart.
+        // The model at every cluster size of the fleet: the Markdown report's chart.
+        chart: fleetChart(ctx.fleet, clusters, profile, params),
+        // Per reached cluster: what the Markdown report shows as the load table.
         load: clusters.map((c) => {
           const l = agentLoad(profile, c.nodes, params);
           return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };

@@ -116,7 +116,7 @@ function findingDetails(f: Finding, chart: boolean): string[] {
     '',
     `**Clusters:** ${clusterList(f.clusters)}`,
     '',
-    ...(load ? [...loadTable(load), ...(chart ? loadChart(load) : [])] : []),
+    ...(load ? [...loadTable(load), ...(chart ? loadChart(chartOf(f) ?? load) : [])] : []),
     '</details>',
     '',
   ];
@@ -151,6 +151,22 @@ function loadOf(f: Finding): ClusterLoadRow[] | undefined {
     rows.push({ cluster, nodes: nodes as number, nodesAssumed, relistBytes: relistBytes as number, requestsPerSecond: requestsPerSecond as number, ratio: ratio as number });
   }
   return rows.sort((a, b) => a.nodes - b.nodes || cmp(a.cluster, b.cluster) || a.ratio - b.ratio);
+}
+
+/**
+ * The chart points of a watch-all finding: `data.chart` (the model at every cluster size of the fleet),
+ * sorted by node count; undefined unless every entry has finite, non-negative `nodes` and `ratio`.
+ */
+function chartOf(f: Finding): Array<{ nodes: number; ratio: number }> | undefined {
+  const chart = f.data?.chart;
+  if (!Array.isArray(chart) || chart.length === 0) return undefined;
+  const points: Array<{ nodes: number; ratio: number }> = [];
+  for (const e of chart as unknown[]) {
+    const { nodes, ratio } = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    if (![nodes, ratio].every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0)) return undefined;
+    points.push({ nodes: nodes as number, ratio: ratio as number });
+  }
+  return points.sort((a, b) => a.nodes - b.nodes || a.ratio - b.ratio);
 }
 
 /** The per-cluster table; when it is too long, the smallest clusters are left out and counted. */
@@ -189,10 +205,11 @@ function capacityVerdict(ratio: number): string {
 }
 
 /**
- * A Mermaid `xychart-beta`: the ratio (bars) against the clusters' node counts (one category per size, the
- * highest ratio of that size), with the capacity line at 1. Only numbers and fixed strings: safe as is.
+ * A Mermaid `xychart-beta`: the ratio (bars) against node counts — the fleet's cluster sizes when the finding
+ * carries them, else the reached clusters' (one category per size, the highest ratio of that size) — with the
+ * capacity line at 1. Only numbers and fixed strings: safe as is.
  */
-function loadChart(load: ClusterLoadRow[]): string[] {
+function loadChart(load: ReadonlyArray<{ nodes: number; ratio: number }>): string[] {
   const bySize = new Map<string, number>();
   for (const l of load) {
     const label = formatCount(l.nodes);
