@@ -102,9 +102,18 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const baseRef = opts.base ?? defaultBranch(opts.repo);
   const baseTip = resolveCommit(opts.repo, baseRef, 'base');
   const base = mergeBase(opts.repo, baseTip, head);
+  // Start reading both trees now: git lists and streams them while the change set and config are read.
+  const treesRead = readTrees(opts.repo, { base, head, files: [] });
   const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
-  const { config, findings, notes } = configInForce(opts.repo, baseTip, head, changes, opts.config);
-  const trees = await readTrees(opts.repo, changes);
+  let configured: ReturnType<typeof configInForce>;
+  try {
+    configured = configInForce(opts.repo, baseTip, head, changes, opts.config);
+  } catch (e) {
+    treesRead.catch(() => undefined); // the config error wins; the read is abandoned
+    throw e;
+  }
+  const { config, findings, notes } = configured;
+  const trees = await treesRead;
   const { report } = analyze({ changes, ...trees, config, rules: RULES, labels: opts.labels, extraFindings: findings, notes, startedAt: started });
   const failOn = failOnLevel(opts.failOn, config);
   const exitCode = exitCodeFor(report.level, failOn);

@@ -29,11 +29,11 @@ import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from './detectors.js';
 import { fleetChart, stagingTrap } from '../../src/agents/figures.js';
-import { configScope, objectsByUnit } from '../../src/agents/kit.js';
+import { agentsIn, configScope, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
-import type { Cluster, KubeObject, Severity, YamlPath } from '../../src/types.js';
+import type { Cluster, KubeObject, RawFinding, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
 
 /** The annotation that declares how the agent uses its cluster-wide permissions. */
@@ -175,13 +175,27 @@ function assess(ctx: StateContext, o: KubeObject, unitObjects: readonly KubeObje
  * several units (a shared base under every cluster overlay), so the staging trap — small cluster passes,
  * large one overloads — shows in one message.
  */
-function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): void {
+// An unchanged agent is judged the same way on both sides: its finding is built once per configuration.
+const judged = new WeakMap<object, WeakMap<KubeObject, Map<string, RawFinding>>>();
+
+function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams, signature: string): void {
   const { o, kind, scope, raw, evidence, sa, grants, triggering, resources } = group[0];
   const clusters = [...new Set(group.flatMap((a) => a.clusters))]
     .map((name) => ctx.fleet.cluster(name))
     .filter((c): c is Cluster => c !== undefined)
     .sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (clusters.length === 0) return;
+  let perConfig = judged.get(ctx.config);
+  if (!perConfig) judged.set(ctx.config, (perConfig = new WeakMap()));
+  const source = o.source ?? o;
+  let perSource = perConfig.get(source);
+  if (!perSource) perConfig.set(source, (perSource = new Map()));
+  const memoKey = `${signature}\u0000${clusters.map((c) => c.name).join()}`;
+  const known = perSource.get(memoKey);
+  if (known && known.at?.object === o) {
+    ctx.report(known);
+    return;
+  }
 
   const profile: AgentProfile = { watches: resources.map((resource) => ({ resource, scope: 'cluster' })) };
   const largest = clusters[clusters.length - 1];
@@ -202,7 +216,7 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
         `so this is one level below the model's ${modelSeverity} (declare ${API_SCOPE_ANNOTATION}: node on the ${kind} when every list is bounded to its node, or cluster); if every replica lists them cluster-wide`;
   const message = `per-node agent ${workload} runs as ${grantText}; ${scopeText}: ${stagingTrap(clusters, profile, p)}`;
 
-  ctx.report({
+  const finding: RawFinding = {
     key: `serviceaccount:${ns}/${sa.name}`,
     severity,
     message,
@@ -223,7 +237,9 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams): 
         return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
       }),
     },
-  });
+  };
+  perSource.set(memoKey, finding);
+  ctx.report(finding);
 }
 
 export const daemonsetClusterWatch: StateRule = {
@@ -244,17 +260,20 @@ export const daemonsetClusterWatch: StateRule = {
     // Copies of one source workload that read the same way are judged together, over all their clusters.
     const groups = new Map<string, Assessment[]>();
     const sourceIds = new Map<KubeObject, number>();
+    const signatures = new Map<string, string>();
     for (const objects of byUnit.values()) {
-      for (const o of objects) {
+      for (const o of agentsIn(objects)) {
         if (ctx.only && !ctx.only.has(o.ref)) continue;
         const a = assess(ctx, o, objects);
         if (!a) continue;
         const source = o.source ?? o;
         if (!sourceIds.has(source)) sourceIds.set(source, sourceIds.size);
-        const id = [sourceIds.get(source), o.ref, a.scope, a.raw ?? '', a.evidence ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
+        const signature = [o.ref, a.scope, a.raw ?? '', a.evidence ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
+        const id = `${sourceIds.get(source)}\u0000${signature}`;
         (groups.get(id) ?? groups.set(id, []).get(id)!).push(a);
+        signatures.set(id, signature);
       }
     }
-    for (const group of groups.values()) judge(ctx, group, p);
+    for (const [id, group] of groups) judge(ctx, group, p, signatures.get(id)!);
   },
 };

@@ -86,7 +86,7 @@ function isAgent(o: KubeObject): boolean {
 
 const agentLists = new WeakMap<readonly KubeObject[], KubeObject[]>();
 /** The agents among a unit's objects, listed once for every rule. */
-function agentsIn(objects: readonly KubeObject[]): KubeObject[] {
+export function agentsIn(objects: readonly KubeObject[]): KubeObject[] {
   let list = agentLists.get(objects);
   if (!list) agentLists.set(objects, (list = objects.filter(isAgent)));
   return list;
