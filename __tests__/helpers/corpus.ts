@@ -36,3 +36,22 @@ export function annotate(text: string, kind: string, annotation: string = DEFAUL
   }
   return out.join('\n');
 }
+
+/**
+ * Adds an annotation to the object of `kind` named `name` only (right under its `  name:` line), for
+ * multi-object rendered examples where other objects of the kind must stay untouched.
+ */
+export function annotateNamed(text: string, kind: string, name: string): string {
+  const out: string[] = [];
+  let inKind = false;
+  for (const l of text.split('\n')) {
+    out.push(l);
+    if (l === '---') inKind = false;
+    else if (l === `kind: ${kind}`) inKind = true;
+    else if (inKind && l.trimEnd() === `  name: ${name}`) {
+      out.push('  annotations:', `    ${DEFAULT_ANNOTATION}`);
+      inKind = false;
+    }
+  }
+  return out.join('\n');
+}

@@ -28,6 +28,7 @@ import type { StateContext, StateRule } from '../../src/rule.js';
 import { isEmptySelector, matchesSelector, parseSelector } from '../../src/selector.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn, asStrings } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 const API_GROUP = 'admissionregistration.k8s.io';
 const KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
@@ -154,9 +155,6 @@ function numberOf(value: unknown): number | undefined {
   return undefined;
 }
 
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
 
 /** Operations in API order (CREATE, UPDATE, DELETE, CONNECT), subresource operations after. */
 function byOperation(a: string, b: string): number {
@@ -164,11 +162,6 @@ function byOperation(a: string, b: string): number {
   return rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 /** `service "ns/name"`, `URL "https://…"`, or a fallback. */
 function backendOf(webhook: Record<string, unknown>): string {

@@ -22,25 +22,16 @@
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { formatCount } from '../../src/load-model.js';
 import type { Cluster, Finding, KubeObject } from '../../src/types.js';
+import { listing, quote } from '../../src/text.js';
+import { cmp } from '../../src/util.js';
 
 const KIND = 'DaemonSet';
 
 const REMEDIATION =
   'Ship a new DaemonSet to one small cluster (or one node pool through a nodeSelector) first and widen it in later pull requests once it runs healthy there.';
 
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 /** `prod-us (4,800)`, `unmapped (5,000, assumed)`. */
 function clusterText(c: Cluster): string {

@@ -38,6 +38,7 @@ import { reportDetections, type Detection, type Detector, type Read } from '../.
 import type { AgentConfig } from '../../src/agents/config.js';
 import type { ObjectLocation } from '../../src/types.js';
 import { asString, walk } from '../../src/yaml/walk.js';
+import { listing } from '../../src/text.js';
 
 const REMEDIATION =
   "Poll no faster than once a second (better, watch with an informer) and scope every list to the agent's own node with a spec.nodeName field selector, or run cluster-wide collection as one Deployment.";
@@ -313,11 +314,6 @@ function nodeFilter(config: AgentConfig): boolean {
   return /spec\.nodeName\s*=/.test(text);
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 const uniq = (xs: readonly string[]) => [...new Set(xs)];
 

@@ -29,6 +29,7 @@ import { reportDetections, type Detection, type Detector } from '../../src/agent
 import type { StateRule } from '../../src/rule.js';
 import type { Severity } from '../../src/types.js';
 import { fieldNames, isNodeMetaLabel, isSdRole, NOTES, sdDetection, type SdShape } from './prometheus-sd.js';
+import { quote } from '../../src/text.js';
 
 // ---- River block scanner ------------------------------------------------------------------------------
 
@@ -244,7 +245,6 @@ export function allBlocks(root: RiverBlock): RiverBlock[] {
 
 // ---- Detector -----------------------------------------------------------------------------------------
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** True for `true` (a boolean attribute). */
 const isTrue = (v: RiverValue | undefined) => v?.text.trim() === 'true';

@@ -33,6 +33,7 @@ import type { AgentConfig } from '../../src/agents/config.js';
 import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn, walk } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 const REMEDIATION_SCOPE =
   'Use scope: node with node: ${NODE_NAME} (from fieldRef spec.nodeName) in the DaemonSet, and run cluster-wide discovery once, in a single-replica Deployment.';
@@ -44,7 +45,6 @@ const REMEDIATION_MODULE =
   'Run the kubernetes state_* and event metricsets once per cluster, in a single-replica Deployment or under an autodiscover provider with unique: true, not in the DaemonSet.';
 const REMEDIATION = 'Keep every Beats Kubernetes provider, processor and module in the DaemonSet at node scope and run cluster-wide collection once, in a Deployment.';
 
-const quote = (s: string) => JSON.stringify(s);
 const isTrue = (v: unknown) => v === true || asString(v)?.trim().toLowerCase() === 'true';
 const cluster = (resource: string): Read => ({ resource, scope: 'cluster' });
 const node = (resource: string): Read => ({ resource, scope: 'node' });
@@ -60,10 +60,6 @@ function namespaceReads(settings: unknown): Read[] {
   return getIn(settings, ['add_resource_metadata', 'namespace', 'enabled']) === false ? [] : [cluster('namespaces')];
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 const nodeNamed = (settings: Record<string, unknown>): { key: string; value: string } | undefined => {
   for (const key of ['node', 'host']) {

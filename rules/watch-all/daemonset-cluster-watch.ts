@@ -28,13 +28,14 @@ import { closest, sourceFile } from '../../src/joins.js';
 import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from './detectors.js';
-import { fleetChart, stagingTrap } from '../../src/agents/figures.js';
+import { fleetChart, loadRows, stagingTrap } from '../../src/agents/figures.js';
 import { agentsIn, configScope, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
 import type { Cluster, KubeObject, RawFinding, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 /** The annotation that declares how the agent uses its cluster-wide permissions. */
 export const API_SCOPE_ANNOTATION = 'blast-radius.dev/api-scope';
@@ -64,15 +65,7 @@ function scopeOf(o: KubeObject): { scope: Scope; raw?: string } {
 
 const LOWER: Readonly<Record<Severity, Severity>> = { critical: 'high', high: 'medium', medium: 'low', low: 'low' };
 
-function quote(s: string): string {
-  return JSON.stringify(s);
-}
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 /** Node-scaling kinds first (model order), then the rest alphabetically. */
 function byKind(a: string, b: string): number {
@@ -232,10 +225,7 @@ function judge(ctx: StateContext, group: readonly Assessment[], p: LoadParams, s
       largest: { name: largest.name, nodes: largest.nodes, relistBytes: load.relistBytes, ratio: load.ratio },
       chart: fleetChart(ctx.fleet, clusters, profile, p),
       // Per reached cluster, for the Markdown report's load table.
-      load: clusters.map((c) => {
-        const l = agentLoad(profile, c.nodes, p);
-        return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
-      }),
+      load: loadRows(clusters, profile, p),
     },
   };
   perSource.set(memoKey, finding);

@@ -36,6 +36,7 @@ import type { AgentConfig } from '../../src/agents/config.js';
 import { podSpecOf } from '../../src/kube.js';
 import type { KubeObject } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 const REMEDIATION = 'Run the Datadog Cluster Agent and keep cluster-level collection in it: enable clusterAgent, leave datadog.kubelet.useApiServer off unless the kubelet is unreachable, and run kubernetes_state_core only as a cluster check.';
 const REMEDIATION_DCA = 'Enable the Datadog Cluster Agent (clusterAgent.enabled: true) so node agents get cluster metadata from it and stop competing for the leader lock.';
@@ -140,13 +141,10 @@ function containerIndex(config: AgentConfig): number | undefined {
   return p[p.length - 2] === 'containers' && typeof p[p.length - 1] === 'number' ? (p[p.length - 1] as number) : undefined;
 }
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** `a`, `a and b`, `a, b and c`; long lists shortened. */
-function listing(items: readonly string[]): string {
-  if (items.length > 6) return `${items.slice(0, 5).join(', ')} and ${items.length - 5} more kinds`;
-  if (items.length <= 1) return items.join('');
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+function kindsListing(items: readonly string[]): string {
+  return items.length > 6 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more kinds` : listing(items);
 }
 
 function containerDetections(config: AgentConfig, facts: AgentFacts, index: number): Detection[] {
@@ -201,7 +199,7 @@ function ksmDetection(because: string, collectors: readonly string[], at: Detect
   const reads: Read[] = collectors.map((resource) => ({ resource, scope: 'cluster' }));
   return {
     key,
-    what: `${because}: every node runs kube-state-metrics and lists ${listing(collectors)} cluster-wide`,
+    what: `${because}: every node runs kube-state-metrics and lists ${kindsListing(collectors)} cluster-wide`,
     reads,
     remediation: REMEDIATION_KSM,
     at,

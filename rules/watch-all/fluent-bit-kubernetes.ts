@@ -23,6 +23,7 @@ import type { AgentConfig } from '../../src/agents/config.js';
 import { reportDetections, type Detection, type Detector } from '../../src/agents/kit.js';
 import type { ObjectLocation } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { quote } from '../../src/text.js';
 
 /** Below this `Kube_Meta_Cache_TTL` (seconds) the filter's re-fetches are a steady load (RULEBOOK A.4: "~300 s"). */
 export const MIN_CACHE_TTL_SECONDS = 300;
@@ -43,7 +44,6 @@ interface Plugin {
   prop(key: string): { value: string; at: ObjectLocation } | undefined;
 }
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** Fluent Bit booleans (`flb_utils_bool`): on / true / yes, off / false / no; anything else unknown. */
 function bool(value: string | undefined): boolean | undefined {

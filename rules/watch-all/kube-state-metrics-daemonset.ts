@@ -22,6 +22,7 @@ import type { AgentConfig } from '../../src/agents/config.js';
 import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import { NODE_SCALING_KINDS } from '../../src/load-model.js';
 import { asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 /**
  * kube-state-metrics' default resources (`pkg/options/resource.go` DefaultResources, kubernetes/kube-state-metrics
@@ -44,7 +45,6 @@ const VALUED = new Set(['node', 'resources', 'collectors']);
 const REMEDIATION =
   'Run the DaemonSet with --resources=pods --node=$(NODE_NAME) (NODE_NAME from fieldRef spec.nodeName) and export every other resource from one kube-state-metrics Deployment.';
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** A flag's value and the 0-based line it was given on. */
 interface Flag {
@@ -74,10 +74,6 @@ function flagsOf(text: string): Map<string, Flag> {
   return flags;
 }
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 /** Node-scaling kinds first (the model's order), then the rest as given. */
 function byKind(items: readonly string[]): string[] {

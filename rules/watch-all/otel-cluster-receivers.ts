@@ -33,6 +33,7 @@ import type { StateRule } from '../../src/rule.js';
 import type { YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings } from '../../src/yaml/walk.js';
 import { otelConfig, pipelineComponents } from './otel-k8sattributes.js';
+import { listing, quote } from '../../src/text.js';
 
 const RECEIVER_ID = /^(k8s_cluster|k8sobjects|k8s_objects|k8s_events)(\/.*)?$/;
 
@@ -45,12 +46,7 @@ export const K8S_CLUSTER_KINDS = [
 /** k8sobjects pull interval when none is given (receiver README). */
 const DEFAULT_PULL_MS = 60 * 60 * 1000;
 
-const quote = (s: string) => JSON.stringify(s);
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -45,6 +45,7 @@ import { podSpecPath } from '../../src/kube.js';
 import type { StateRule } from '../../src/rule.js';
 import type { KubeObject, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn } from '../../src/yaml/walk.js';
+import { listing, quote } from '../../src/text.js';
 
 /** Processor ids of the component: its old and new type names, alone or with a `/name`. */
 const PROCESSOR_ID = /^(k8sattributes|k8s_attributes)(\/.*)?$/;
@@ -61,7 +62,6 @@ const FROM_KIND: Readonly<Record<string, string>> = {
   job: 'jobs',
 };
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** YAML `true` (boolean or the string). */
 export function isTrue(v: unknown): boolean {
@@ -219,10 +219,6 @@ function extras(base: YamlPath, extract: Record<string, unknown>, nodeScoped: bo
 
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** `a`, `a and b`, `a, b and c`. */
-function listing(items: readonly string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 function extrasText(list: readonly Extra[]): string {
   return listing(list.map((e) => `${e.resource} (${e.because})`));

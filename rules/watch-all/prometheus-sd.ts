@@ -45,6 +45,7 @@ import { reportDetections, type Detection, type Detector, type Read } from '../.
 import type { StateRule } from '../../src/rule.js';
 import { levelRank, type KubeObject, type Severity, type YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn, walk } from '../../src/yaml/walk.js';
+import { quote } from '../../src/text.js';
 
 /** The `kubernetes_sd_configs` roles (Prometheus `discovery/kubernetes`; Alloy `discovery.kubernetes` too). */
 export const SD_ROLES = ['pod', 'endpoints', 'endpointslice', 'service', 'ingress', 'node'] as const;
@@ -107,7 +108,6 @@ export function listing(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** The lower of two severity caps. */
 export function lowerCap(a: Severity | undefined, b: Severity | undefined): Severity | undefined {

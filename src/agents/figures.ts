@@ -39,3 +39,11 @@ export function fleetChart(fleet: Fleet, reached: readonly Cluster[], profile: A
   const sizes = [...new Set([...fleet.clusters, ...reached].map((c) => c.nodes))].sort((a, b) => a - b);
   return sizes.map((nodes) => ({ nodes, ratio: agentLoad(profile, nodes, p).ratio }));
 }
+
+/** The model at each reached cluster: what the Markdown report shows as a watch-all finding's load table. */
+export function loadRows(clusters: readonly Cluster[], profile: AgentProfile, p: LoadParams) {
+  return clusters.map((c) => {
+    const l = agentLoad(profile, c.nodes, p);
+    return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
+  });
+}

@@ -13,8 +13,9 @@ import type { StateContext } from '../rule.js';
 import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
 import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity } from '../types.js';
 import { agentConfigsOf, type AgentConfig } from './config.js';
-import { fleetChart, stagingTrap } from './figures.js';
+import { fleetChart, loadRows, stagingTrap } from './figures.js';
 import { isNodeInfrastructure, perNode } from './workloads.js';
+import { quote } from '../text.js';
 
 export interface Read {
   /** RBAC plural of the kind read (pods, nodes, endpointslices, events, replicasets, services …). */
@@ -58,7 +59,6 @@ export function objectsByUnit(objects: readonly KubeObject[]): ReadonlyMap<strin
   return units;
 }
 
-const quote = (s: string) => JSON.stringify(s);
 
 /** `DaemonSet "monitoring/agent"`. */
 export function describeWorkload(o: KubeObject): string {
@@ -174,10 +174,7 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
         // The model at every cluster size of the fleet: the Markdown report's chart.
         chart: fleetChart(ctx.fleet, clusters, profile, params),
         // Per reached cluster: what the Markdown report shows as the load table.
-        load: clusters.map((c) => {
-          const l = agentLoad(profile, c.nodes, params);
-          return { cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, relistBytes: l.relistBytes, requestsPerSecond: l.requestsPerSecond, ratio: l.ratio };
-        }),
+        load: loadRows(clusters, profile, params),
       },
     };
     perDetection.set(memoKey, finding);

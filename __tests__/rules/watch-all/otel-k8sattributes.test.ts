@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { otelK8sattributes } from '../../../rules/watch-all/otel-k8sattributes.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
-import { CORPUS_DIR, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
+import { CORPUS_DIR, HAS_CORPUS, readCorpus, annotateNamed } from '../../helpers/corpus.js';
 
 const RULE = 'watch-all/otel-k8sattributes';
 const FILE = 'infrastructure/monitoring/otel-agent.yaml';
@@ -363,24 +363,6 @@ const CHARTS = 'open-telemetry+opentelemetry-helm-charts/charts/';
 const collectorExample = (name: string) => `${CHARTS}opentelemetry-collector/examples/${name}/rendered/`;
 const kubeStackExample = (name: string) => `${CHARTS}opentelemetry-kube-stack/examples/${name}/rendered/`;
 
-/**
- * Adds an annotation to the objects of `kind` named `name` (right under their top-level `metadata.name`),
- * as an annotation-only PR on those workloads would.
- */
-function annotate(text: string, kind: string, name: string): string {
-  const out: string[] = [];
-  let inKind = false;
-  for (const l of text.split('\n')) {
-    out.push(l);
-    if (l === '---') inKind = false;
-    else if (l === `kind: ${kind}`) inKind = true;
-    else if (inKind && l.trimEnd() === `  name: ${name}`) {
-      out.push('  annotations:', '    example.com/reviewed-by: platform-team');
-      inKind = false;
-    }
-  }
-  return out.join('\n');
-}
 
 if (HAS_CORPUS) {
   /** Every rendered YAML file of an example folder, by corpus path. */
@@ -393,7 +375,7 @@ if (HAS_CORPUS) {
     );
   /** The same files with the per-node collector annotated (an annotation-only PR). */
   const annotated = (files: Record<string, string>) =>
-    Object.fromEntries(Object.entries(files).map(([p, t]) => [p, annotate(annotate(t, 'DaemonSet', 'example-opentelemetry-collector-agent'), 'OpenTelemetryCollector', 'example-daemon')]));
+    Object.fromEntries(Object.entries(files).map(([p, t]) => [p, annotateNamed(annotateNamed(t, 'DaemonSet', 'example-opentelemetry-collector-agent'), 'OpenTelemetryCollector', 'example-daemon')]));
   const lines = (files: Record<string, string>) => Object.values(files).reduce((n, t) => n + t.split('\n').length, 0);
 
   const clusterMetrics = example(collectorExample('daemonset-cluster-metrics'));
