@@ -5,6 +5,8 @@
  */
 import type { Config } from './config.js';
 import { buildFleet, UNMAPPED } from './fleet.js';
+import { cacheTtlOf, serveStaleOf } from './corefile.js';
+import { isClusterDnsConfigMap } from './critical.js';
 import type { ChangeContext, Fleet, Rule, StateContext } from './rule.js';
 import { exitCodeFor, levelOf, scoreOf } from './score.js';
 import {
@@ -150,7 +152,7 @@ function lineFor(p: Pending, trees: readonly Tree[]): number | null {
     const d = asMap(doc);
     return asString(d?.kind) === o.kind && asString(asMap(d?.metadata)?.name) === o.name;
   };
-  return lineOf(file.text, o.docIndex, [...o.docPath, ...(at.path ?? [])], at.innerLine, o.docPath.length ? undefined : identify);
+  return lineOf(file.text, o.docIndex, [...o.docPath, ...(at.path ?? [])], at.innerLine, o.docPath.length ? undefined : identify, file.docs.length);
 }
 
 /** Runs the rules and builds the report. */
@@ -314,7 +316,33 @@ function reportClusters(fleet: Fleet, changes: ChangeSet, base: Tree, head: Tree
   for (const f of findings) for (const n of f.clusters) affected.add(n);
   const clusters = [...fleet.clusters];
   if (affected.has(UNMAPPED)) clusters.push(fleet.cluster(UNMAPPED)!);
-  return clusters.map((c) => ({ name: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, stage: c.stage, affected: affected.has(c.name) }));
+  const bake = bakeByCluster(fleet, head);
+  return clusters.map((c) => ({
+    name: c.name,
+    nodes: c.nodes,
+    nodesAssumed: c.nodesAssumed,
+    stage: c.stage,
+    affected: affected.has(c.name),
+    ...(bake.has(c.name) ? { bakeSeconds: bake.get(c.name)! } : {}),
+  }));
+}
+
+/**
+ * Each cluster's DNS bake time from the head: the CoreDNS Corefile its units deploy (`cache` TTL plus
+ * `serve_stale`, the longest over its Corefiles). A failure that breaks name resolution stays hidden from
+ * pods with cached answers that long, so a stage has not shown it works before then.
+ */
+function bakeByCluster(fleet: Fleet, head: Tree): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const o of head.objects) {
+    if (o.kind !== 'ConfigMap' || o.name !== 'coredns' || !isClusterDnsConfigMap(o)) continue;
+    const text = asString(asMap(o.doc.data)?.Corefile);
+    const ttl = text === undefined ? undefined : cacheTtlOf(text);
+    if (ttl === undefined) continue;
+    const seconds = ttl + serveStaleOf(text!);
+    for (const c of fleet.clustersOfObject(o, 'head')) out.set(c, Math.max(out.get(c) ?? 0, seconds));
+  }
+  return out;
 }
 
 /** The fail-on level in force: `--fail-on`, else the config's `failOn`, else `high`. */

@@ -2,7 +2,6 @@
  * Joins inside one deployable unit that are not RBAC (see rbac.ts): a workload → the ConfigMaps it mounts
  * or reads. Agent configs live in ConfigMaps, so watch-all rules read them through this join.
  */
-import { posix } from 'node:path';
 import { podSpecPath } from './kube.js';
 import type { KubeObject, YamlPath } from './types.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';

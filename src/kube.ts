@@ -31,11 +31,19 @@ const POD_SPEC_PATHS: Readonly<Record<string, YamlPath>> = {
 
 /** The path of a workload's PodSpec inside the object, or undefined for kinds without one. */
 export function podSpecPath(kind: string): YamlPath | undefined {
-  return POD_SPEC_PATHS[kind];
+  // Own keys only: `kind: constructor` must not find Object.prototype's.
+  return Object.hasOwn(POD_SPEC_PATHS, kind) ? POD_SPEC_PATHS[kind] : undefined;
 }
 
 /** A workload's PodSpec, or undefined. */
 export function podSpecOf(o: Pick<KubeObject, 'kind' | 'doc'>): Record<string, unknown> | undefined {
   const path = podSpecPath(o.kind);
   return path ? asMap(getIn(o.doc, path)) : undefined;
+}
+
+/** An object's labels (string values only: the API server rejects any other). */
+export function labelsOf(o: Pick<KubeObject, 'doc'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(getIn(o.doc, ['metadata', 'labels'])) ?? {})) if (typeof v === 'string') out[k] = v;
+  return out;
 }

@@ -178,6 +178,12 @@ export interface ReportCluster {
   nodesAssumed: boolean;
   stage: string;
   affected: boolean;
+  /**
+   * Seconds to wait after a change reaches this cluster before promoting it further: the longest time the
+   * cluster's CoreDNS may answer from its cache (`cache` TTL plus `serve_stale`), when the repo's Corefile
+   * for it is known. Absent otherwise.
+   */
+  bakeSeconds?: number;
 }
 
 /** Static description of a rule, used by the engine, the docs and SARIF. */

@@ -10,7 +10,7 @@ describe('npm run demo', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Blast Radius: CRITICAL/);
     expect(r.stdout).toMatch(/MutatingWebhookConfiguration\/node-telemetry-injector/);
-    expect(r.stdout).toMatch(/clusters: canary-1, prod-eu, prod-us \(3\)/);
+    expect(r.stdout).toMatch(/reach: 3 clusters, 8,060 nodes: canary-1 \(60\), prod-eu \(3,200\), prod-us \(4,800\)/);
     // The watch-all finding for the telemetry DaemonSet, with the staging trap in one line.
     expect(r.stdout).toMatch(/critical\s+watch-all\/daemonset-cluster-watch/);
     expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/canary-1 \(60 nodes\): relist [\d.]+ GiB, [\d.]+× capacity — passes; prod-us \(4,800 nodes\): [\d.]+ TiB, \d+× — overload/);

@@ -231,7 +231,7 @@ describe('renderMarkdown', () => {
         const md = renderMarkdown(withLoad(load), CTX);
         expect(md).not.toContain('| Cluster | Nodes | Relist |');
         expect(md).not.toContain('```mermaid');
-        expect(md).toContain('**Clusters:** canary-1, edge-1, prod-eu, prod-us (4)');
+        expect(md).toContain('**Reach:** 4 clusters, 5,060 nodes &#40;partly assumed&#41;: canary-1 &#40;60&#41;, edge-1 &#40;size unknown&#41;, prod-eu &#40;5,000, assumed&#41;, prod-us &#40;size unknown&#41;');
       }
       // The sample's findings carry no data at all.
       expect(md).not.toContain('Capacity used');

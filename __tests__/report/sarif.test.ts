@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import type { Log, Result } from 'sarif';
 import { describe, expect, it } from 'vitest';
 import { renderSarif } from '../../src/report/sarif.js';
-import type { Finding, Report, ReportContext } from '../../src/types.js';
+import type { Report, ReportContext } from '../../src/types.js';
 import { finding, RULES, sampleFindings, sampleReport } from './sample.js';
 
 // A file name with a space and a hash (percent-encoded in SARIF), and a low suppressed finding.
@@ -103,9 +103,9 @@ describe('renderSarif', () => {
     expect(results.map((r) => r.level)).toEqual(['error', 'warning', 'error', 'error', 'note']);
   });
 
-  it('puts message, fix and clusters in the message text', () => {
+  it('puts message, fix and reach (clusters with node counts) in the message text', () => {
     expect(results[0].message.text).toBe(
-      'DaemonSet node-telemetry watches pods cluster-wide\n\nFix: Scope the agent to its own node.\n\nClusters: canary-1, prod-eu (2)',
+      'DaemonSet node-telemetry watches pods cluster-wide\n\nFix: Scope the agent to its own node.\n\nReach: 2 clusters, 5,060 nodes (partly assumed): canary-1 (60), prod-eu (5,000, assumed)',
     );
   });
 

@@ -26,15 +26,15 @@ describe('renderText', () => {
     expect(medium.split('\n')[0]).toBe('Blast Radius: MEDIUM — risk 5/100 — passes at fail-on high');
   });
 
-  it('renders one block per finding: location, severity, rule, resource, message, clusters, fix', () => {
+  it('renders one block per finding: location, severity, rule, resource, message, reach, fix', () => {
     const i = lines.indexOf('apps/web/deploy.yaml:12  medium    canary/max-unavailable  Deployment/web/web');
     expect(i).toBeGreaterThan(0);
     expect(lines.slice(i + 1, i + 4)).toEqual([
       '    maxUnavailable is 100%',
-      '    clusters: canary-1 (1)',
+      '    reach: 1 cluster, 60 nodes: canary-1 (60)',
       '    fix: Lower maxUnavailable.',
     ]);
-    expect(out).toContain('    clusters: canary-1, prod-eu, prod-us (3)');
+    expect(out).toContain('    reach: 3 clusters, 5,060 nodes (partly assumed): canary-1 (60), prod-eu (5,000, assumed),\n           prod-us (size unknown)');
   });
 
   it('keeps the given order, live findings first, suppressed ones marked after them', () => {

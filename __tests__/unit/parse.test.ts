@@ -94,4 +94,19 @@ describe('lineOf', () => {
   it('finds the document by identity when the index does not match', () => {
     expect(lineOf(text, 7, ['metadata', 'name'], undefined, (d: any) => d?.metadata?.name === 'b')).toBe(9);
   });
+  it('parses only the one document when the document count agrees, with the same lines as a whole-file parse', () => {
+    const multi = '# header\n\n---\nkind: A\nmetadata: {name: a}\n---\n---\n# comment\nkind: B\nmetadata:\n  name: b\ndata:\n  x: |\n    one\n    two\n';
+    const count = parseYamlFile('m.yaml', 'm', multi).docs.length; // a, the empty document, b
+    expect(count).toBe(3);
+    const isB = (d: any) => d?.metadata?.name === 'b';
+    for (const [doc, path, inner, id] of [[0, ['metadata', 'name']], [2, ['metadata', 'name'], undefined, isB], [2, ['data', 'x'], 1]] as const) {
+      expect(lineOf(multi, doc, path, inner, id, count)).toBe(lineOf(multi, doc, path, inner, id));
+    }
+    expect(lineOf(multi, 2, ['data', 'x'], 1, undefined, count)).toBe(15);
+    // A wrong count, `...` end markers, or an identity that does not hold fall back to the whole file.
+    expect(lineOf(multi, 2, ['metadata', 'name'], undefined, isB, 5)).toBe(11);
+    const ended = 'kind: A\nmetadata: {name: a}\n...\n---\nkind: B\nmetadata:\n  name: b\n';
+    expect(lineOf(ended, 1, ['metadata', 'name'], undefined, isB, 2)).toBe(7);
+    expect(lineOf(multi, 0, ['metadata', 'name'], undefined, isB, count)).toBe(11);
+  });
 });

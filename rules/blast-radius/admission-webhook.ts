@@ -24,6 +24,7 @@
  * - matchConditions (CEL) are not evaluated: they can only narrow, so this rule may over-report a webhook
  *   whose matchConditions keep kube-system out (the message says so; the ignore annotation is for that).
  */
+import { labelsOf } from '../../src/kube.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { isEmptySelector, matchesSelector, parseSelector } from '../../src/selector.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
@@ -128,14 +129,6 @@ function matchesAnything(rule: WebhookRule): boolean {
   return rule.groups.length > 0 && rule.versions.length > 0 && rule.resources.length > 0 && rule.operations.length > 0;
 }
 
-/** Labels of a Namespace object (string values only: anything else would fail to apply). */
-function labelsOf(object: KubeObject): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asMap(getIn(object.doc, ['metadata', 'labels'])) ?? {})) {
-    if (typeof v === 'string') out[k] = v;
-  }
-  return out;
-}
 
 /**
  * The label sets kube-system may carry in the webhook's unit: the API server's name label merged over the

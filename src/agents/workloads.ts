@@ -3,7 +3,7 @@
  * daemonset mode) and node-infrastructure agents (kube-proxy, CNI), shared by the watch-all rules.
  */
 import type { KubeObject } from '../types.js';
-import { asList, asMap, asString, getIn } from '../yaml/walk.js';
+import { asList, asString, getIn, stringMap } from '../yaml/walk.js';
 
 /** Node-infrastructure agents that watch cluster-wide by design: names and `k8s-app` label values. */
 const INFRA_NAME =
@@ -29,14 +29,6 @@ export function perNode(o: KubeObject): 'DaemonSet' | 'OpenTelemetryCollector' |
   return undefined;
 }
 
-function stringMap(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asMap(value) ?? {})) {
-    const s = asString(v);
-    if (s !== undefined) out[k] = s;
-  }
-  return out;
-}
 
 /** True for kube-proxy and CNI agents (see the module comment). */
 export function isNodeInfrastructure(o: KubeObject): boolean {

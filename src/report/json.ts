@@ -20,7 +20,14 @@ export function renderJson(report: Report): string {
       suppressed: f.suppressed,
       suppressedBy: f.suppressedBy,
     })),
-    clusters: report.clusters.map((c) => ({ name: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed, stage: c.stage, affected: c.affected })),
+    clusters: report.clusters.map((c) => ({
+      name: c.name,
+      nodes: c.nodes,
+      nodesAssumed: c.nodesAssumed,
+      stage: c.stage,
+      affected: c.affected,
+      ...(c.bakeSeconds !== undefined ? { bakeSeconds: c.bakeSeconds } : {}),
+    })),
     errors: report.errors.map((e) => ({ file: e.file, line: e.line, message: e.message })),
     notes: report.notes,
     stats: {

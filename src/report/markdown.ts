@@ -7,6 +7,7 @@
  * Mermaid charts hold only numbers and fixed strings: nothing from the repository goes into them.
  */
 import { formatBytes, formatCount, formatRatio, SEVERITY_RATIOS } from '../load-model.js';
+import { findingReach } from '../reach.js';
 import { levelRank } from '../types.js';
 import type { Finding, Report, ReportCluster, ReportContext, Severity } from '../types.js';
 
@@ -48,7 +49,7 @@ export function renderMarkdown(report: Report, ctx: ReportContext): string {
   const tailLines = [...errorsSection(report), ...notesSection(report), ...clustersSection(report.clusters)];
   const suppressedLines = suppressedSection(suppressed);
   const used = size(head) + size(tailLines) + size(suppressedLines);
-  const findingLines = findingsSection(live, LIMIT - used - 200);
+  const findingLines = findingsSection(live, LIMIT - used - 200, report.clusters);
 
   return [...head, ...findingLines, ...suppressedLines, ...tailLines].join('\n').trimEnd() + '\n';
 }
@@ -75,7 +76,7 @@ function explanation(report: Report, ctx: ReportContext): string[] {
   return [meaning, '', facts.join(' · ')];
 }
 
-function findingsSection(live: Finding[], budget: number): string[] {
+function findingsSection(live: Finding[], budget: number, clusters: readonly ReportCluster[]): string[] {
   if (live.length === 0) return ['No live findings.', ''];
   const table = ['| Severity | Rule | Resource | Location | Clusters reached |', '| --- | --- | --- | --- | --- |'];
   const rows = live.map(
@@ -85,8 +86,8 @@ function findingsSection(live: Finding[], budget: number): string[] {
   // their details even in a huge report; the details get whatever is left.
   table.push(...fit(rows, Math.floor(budget * 0.75) - size(table), inReport('findings')), '');
   const left = budget - size(table);
-  const plain = live.map((f) => findingDetails(f, false).join('\n'));
-  const full = live.map((f) => findingDetails(f, true).join('\n'));
+  const plain = live.map((f) => findingDetails(f, false, clusters).join('\n'));
+  const full = live.map((f) => findingDetails(f, true, clusters).join('\n'));
   // Charts go before findings: when the details with charts do not fit, the findings keep their details
   // (and load tables) and charts are added back in report order while they fit.
   let details = full;
@@ -104,7 +105,7 @@ function findingsSection(live: Finding[], budget: number): string[] {
   return [...table, ...fit(details, left, (n) => `Details of ${inReport('findings')(n)}`)];
 }
 
-function findingDetails(f: Finding, chart: boolean): string[] {
+function findingDetails(f: Finding, chart: boolean, table: readonly ReportCluster[]): string[] {
   const summary = `${f.severity} · ${esc(f.ruleId, CELL_CHARS)} · ${resource(f)} · ${where(f)}`;
   const load = loadOf(f);
   return [
@@ -114,7 +115,7 @@ function findingDetails(f: Finding, chart: boolean): string[] {
     '',
     `**Fix:** ${esc(f.remediation, BODY_CHARS)}`,
     '',
-    `**Clusters:** ${clusterList(f.clusters)}`,
+    `**Reach:** ${esc(findingReach(f.clusters, table), BODY_CHARS)}`,
     '',
     ...(load ? [...loadTable(load), ...(chart ? loadChart(chartOf(f) ?? load) : [])] : []),
     '</details>',

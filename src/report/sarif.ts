@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Invocation, Log, Notification, ReportingDescriptor, Result } from 'sarif';
-import type { Finding, Report, ReportContext, RuleMeta, Severity } from '../types.js';
+import { findingReach } from '../reach.js';
+import type { Finding, Report, ReportCluster, ReportContext, RuleMeta, Severity } from '../types.js';
 
 const REPO_URL = 'https://github.com/kube-blast-radius/kube-blast-radius';
 
@@ -41,7 +42,7 @@ export function renderSarif(report: Report, ctx: ReportContext): string {
       {
         tool: { driver: { name: 'blast-radius', informationUri: REPO_URL, rules } },
         invocations: [invocation(report)],
-        results: report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0)),
+        results: report.findings.map((f) => result(f, index.get(f.ruleId) ?? 0, report.clusters)),
         properties: { score: report.score, level: report.level },
       },
     ],
@@ -74,13 +75,13 @@ function minimalDescriptor(f: Finding): ReportingDescriptor {
   };
 }
 
-function result(f: Finding, ruleIndex: number): Result {
-  const clusters = f.clusters.length > 0 ? `${f.clusters.join(', ')} (${f.clusters.length})` : 'none';
+function result(f: Finding, ruleIndex: number, table: readonly ReportCluster[]): Result {
+  const reach = findingReach(f.clusters, table);
   const out: Result = {
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: `${f.message}\n\nFix: ${f.remediation}\n\nClusters: ${clusters}` },
+    message: { text: `${f.message}\n\nFix: ${f.remediation}\n\nReach: ${reach}` },
     partialFingerprints: { 'blastRadius/v1': fingerprint(f) },
     properties: { severity: f.severity, resource: f.resource, clusters: f.clusters },
   };

@@ -2,6 +2,7 @@
  * Terminal report: a verdict line, one block per finding, then errors, notes and the cluster table.
  * Pure and deterministic; ANSI colour only when asked for (the CLI passes `process.stdout.isTTY`).
  */
+import { findingReach } from '../reach.js';
 import type { Finding, Report, ReportCluster, ReportContext, Severity } from '../types.js';
 
 const WIDTH = 100;
@@ -38,10 +39,10 @@ export function renderText(report: Report, ctx: ReportContext, opts: { color: bo
   const suppressed = report.findings.filter((f) => f.suppressed);
   const out: string[] = [verdict(report, ctx, suppressed.length, paint)];
 
-  for (const f of live) out.push('', ...findingBlock(f, paint, false));
+  for (const f of live) out.push('', ...findingBlock(f, paint, false, report.clusters));
   if (suppressed.length > 0) {
     out.push('', paint(`Suppressed (${suppressed.length}, not counted):`, 'bold'));
-    for (const f of suppressed) out.push('', ...findingBlock(f, paint, true));
+    for (const f of suppressed) out.push('', ...findingBlock(f, paint, true, report.clusters));
   }
   if (report.errors.length > 0) {
     out.push('', paint(`Errors (${report.errors.length}):`, 'bold', 'red'));
@@ -73,7 +74,7 @@ function verdict(report: Report, ctx: ReportContext, suppressed: number, paint: 
   return `${head} ${level} — risk ${report.score}/100 — ${outcome}`;
 }
 
-function findingBlock(f: Finding, paint: Paint, suppressed: boolean): string[] {
+function findingBlock(f: Finding, paint: Paint, suppressed: boolean, table: readonly ReportCluster[]): string[] {
   const where = f.file === null ? '(whole change)' : f.line === null ? line(f.file) : `${line(f.file)}:${f.line}`;
   const resource = f.resource === null ? '(no resource)' : line(f.resource);
   const sevStyle: Style[] = suppressed ? ['dim'] : SEVERITY_STYLE[f.severity];
@@ -84,12 +85,11 @@ function findingBlock(f: Finding, paint: Paint, suppressed: boolean): string[] {
     [resource, resource],
   ]);
   const mark = suppressed ? [paint(`(suppressed: ${line(f.suppressedBy ?? 'unknown')})`, 'dim')] : [];
-  const clusters = f.clusters.length > 0 ? `${f.clusters.map(line).join(', ')} (${f.clusters.length})` : 'none';
   return [
     header,
     ...mark.map((m) => INDENT + m),
     ...wrap(clean(f.message), INDENT),
-    ...wrap(`clusters: ${clusters}`, INDENT),
+    ...wrap(`reach: ${line(findingReach(f.clusters, table))}`, INDENT, INDENT + '       '),
     ...wrap(`fix: ${clean(f.remediation)}`, INDENT, INDENT + '     '),
   ];
 }

@@ -35,6 +35,8 @@ function line(counter: LineCounter, offset: number): number {
  * the key's line. With `innerLine`, the path must end at a literal block scalar (`|`): the result is its
  * first content line plus `innerLine`; for any other scalar (quoted, folded), the key's line.
  * `identify` picks the document when the index does not match (returns true for the right one).
+ * `docCount` (how many documents js-yaml read from the text), when given, lets only the one document be
+ * parsed instead of the whole file (a finding on one object of a 13,000-line install manifest).
  */
 export function lineOf(
   text: string,
@@ -42,11 +44,67 @@ export function lineOf(
   path: YamlPath,
   innerLine?: number,
   identify?: (doc: unknown) => boolean,
+  docCount?: number,
 ): number {
-  const { docs, counter } = parsed(text);
+  const seg = docCount === undefined ? undefined : segmentOf(text, docIndex, docCount);
+  if (seg) {
+    const found = locate(parsed(seg.text), 0, path, innerLine, identify, true);
+    if (found !== undefined) return found + seg.line;
+  }
+  return locate(parsed(text), docIndex, path, innerLine, identify, false) ?? 1;
+}
+
+const DOC_START = /^---(?:[ \t]|$)/;
+const DOC_END_OR_DIRECTIVE = /^(?:\.\.\.(?:[ \t]|$)|%)/;
+
+/** Where each document of a text starts (offset and 0-based line), or undefined when the text is unusual. */
+function documentStarts(text: string): Array<{ offset: number; line: number }> | undefined {
+  const starts: Array<{ offset: number; line: number }> = [];
+  let offset = 0;
+  let line = 0;
+  let content = false; // something before the first `---` makes an implicit first document
+  for (const l of text.split('\n')) {
+    if (DOC_END_OR_DIRECTIVE.test(l)) return undefined; // `...` and directives: let the full parse decide
+    if (DOC_START.test(l)) starts.push({ offset, line });
+    else if (starts.length === 0 && !content && l.trim() !== '' && !l.trimStart().startsWith('#')) content = true;
+    offset += l.length + 1;
+    line++;
+  }
+  if (content) starts.unshift({ offset: 0, line: 0 });
+  return starts;
+}
+
+const starts = new Map<string, Array<{ offset: number; line: number }> | null>();
+
+/** The text of document `docIndex` and its first line (0-based), when the file splits into `docCount` documents. */
+function segmentOf(text: string, docIndex: number, docCount: number): { text: string; line: number } | undefined {
+  let s = starts.get(text);
+  if (s === undefined) {
+    s = documentStarts(text) ?? null;
+    if (starts.size > 256) starts.clear();
+    starts.set(text, s);
+  }
+  if (!s || s.length !== docCount || docIndex >= s.length) return undefined;
+  const from = s[docIndex];
+  const to = docIndex + 1 < s.length ? s[docIndex + 1].offset : text.length;
+  return { text: text.slice(from.offset, to), line: from.line };
+}
+
+/** The line in parsed text, or undefined when the document is missing (or, when `strict`, is not the one identified). */
+function locate(
+  { docs, counter }: Parsed,
+  docIndex: number,
+  path: YamlPath,
+  innerLine: number | undefined,
+  identify: ((doc: unknown) => boolean) | undefined,
+  strict: boolean,
+): number | undefined {
   let doc = docs[docIndex];
-  if (identify && (!doc || !safeIdentify(identify, doc))) doc = docs.find((d) => safeIdentify(identify, d)) ?? doc;
-  if (!doc) return 1;
+  if (identify && (!doc || !safeIdentify(identify, doc))) {
+    if (strict) return undefined;
+    doc = docs.find((d) => safeIdentify(identify, d)) ?? doc;
+  }
+  if (!doc) return strict ? undefined : 1;
   let node: unknown = doc.contents;
   let best = node && (node as Node).range ? line(counter, (node as Node).range![0]) : 1;
   for (let i = 0; i < path.length; i++) {

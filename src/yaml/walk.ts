@@ -104,3 +104,13 @@ export function asStrings(value: unknown): string[] {
   }
   return out;
 }
+
+/** The scalar entries of a mapping as strings (other entries left out); empty for a non-mapping. */
+export function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(value) ?? {})) {
+    const s = asString(v);
+    if (s !== undefined) out[k] = s;
+  }
+  return out;
+}

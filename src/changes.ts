@@ -1,0 +1,148 @@
+/**
+ * What a change did to objects, for change rules: each object paired with its counterpart on the other
+ * side (same deployable unit, same `Kind/namespace/name`), and alias-safe structural equality of parsed
+ * YAML, so a rule can tell an edit from a comment-only or whitespace-only change.
+ */
+import type { KubeObject, RawFinding, Severity, Tree, YamlPath } from './types.js';
+
+/** An object of one unit on both sides: `base` absent when added, `head` absent when deleted. */
+export interface ObjectPair {
+  readonly unit: string;
+  readonly ref: string;
+  readonly base?: KubeObject;
+  readonly head?: KubeObject;
+}
+
+const pairCache = new WeakMap<Tree, WeakMap<Tree, Map<string, ObjectPair[]>>>();
+
+/**
+ * Pairs of the objects whose kind is one of `kinds` (all kinds when omitted), in head then base order.
+ * When a unit holds the same ref twice on one side, the last one wins (as `kubectl apply` would leave it).
+ */
+export function pairObjects(base: Tree, head: Tree, kinds?: ReadonlySet<string>): ObjectPair[] {
+  const cacheKey = kinds ? [...kinds].sort().join(',') : '*';
+  let byHead = pairCache.get(base);
+  if (!byHead) pairCache.set(base, (byHead = new WeakMap()));
+  let byKinds = byHead.get(head);
+  if (!byKinds) byHead.set(head, (byKinds = new Map()));
+  const cached = byKinds.get(cacheKey);
+  if (cached) return cached;
+
+  const id = (o: KubeObject) => `${o.unit}\u0000${o.ref}`;
+  const olds = new Map<string, KubeObject>();
+  for (const o of base.objects) if (!kinds || kinds.has(o.kind)) olds.set(id(o), o);
+  const news = new Map<string, KubeObject>();
+  for (const o of head.objects) if (!kinds || kinds.has(o.kind)) news.set(id(o), o);
+  const out: ObjectPair[] = [];
+  for (const [k, h] of news) out.push({ unit: h.unit, ref: h.ref, head: h, ...(olds.has(k) ? { base: olds.get(k)! } : {}) });
+  for (const [k, b] of olds) if (!news.has(k)) out.push({ unit: b.unit, ref: b.ref, base: b });
+  byKinds.set(cacheKey, out);
+  return out;
+}
+
+const changedCache = new WeakMap<Tree, WeakMap<Tree, ObjectPair[]>>();
+
+/**
+ * The pairs whose two sides are not the very same object: an object of a file and unit that the change
+ * left alone is shared by both trees, so it is skipped without a look at its content. What remains may
+ * still be equal in content (an overlay rebuilt because another file of it changed): compare with
+ * {@link sameValue}. Added and deleted objects are included.
+ */
+export function changedPairs(base: Tree, head: Tree): ObjectPair[] {
+  let byHead = changedCache.get(base);
+  if (!byHead) changedCache.set(base, (byHead = new WeakMap()));
+  const cached = byHead.get(head);
+  if (cached) return cached;
+  const inBase = new Set(base.objects);
+  const inHead = new Set(head.objects);
+  const id = (o: KubeObject) => `${o.unit}\u0000${o.ref}`;
+  const olds = new Map<string, KubeObject>();
+  const news = new Map<string, KubeObject>();
+  for (const o of head.objects) if (!inBase.has(o)) news.set(id(o), o);
+  for (const o of base.objects) if (!inHead.has(o)) olds.set(id(o), o);
+  const out: ObjectPair[] = [];
+  for (const [k, h] of news) out.push({ unit: h.unit, ref: h.ref, head: h, ...(olds.has(k) ? { base: olds.get(k)! } : {}) });
+  for (const [k, b] of olds) if (!news.has(k)) out.push({ unit: b.unit, ref: b.ref, base: b });
+  byHead.set(head, out);
+  return out;
+}
+
+/** Nodes compared at most (an alias bomb compares as different rather than hanging). */
+const EQUAL_BUDGET = 1_000_000;
+
+/**
+ * Structural equality of two parsed YAML values (mappings compared by key set, key order ignored;
+ * sequences in order; numbers, strings, booleans and null by value; dates by time). Alias-safe: shared
+ * references are compared once per pair, and past the node budget the values count as different.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  let budget = EQUAL_BUDGET;
+  const seen = new Map<object, Set<object>>();
+  const eq = (x: unknown, y: unknown): boolean => {
+    if (x === y) return true;
+    if (--budget < 0) return false;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) {
+      return typeof x === 'number' && typeof y === 'number' && Number.isNaN(x) && Number.isNaN(y);
+    }
+    if (x instanceof Date || y instanceof Date) return x instanceof Date && y instanceof Date && x.getTime() === y.getTime();
+    let pairs = seen.get(x);
+    if (pairs?.has(y)) return true;
+    if (!pairs) seen.set(x, (pairs = new Set()));
+    pairs.add(y);
+    if (Array.isArray(x) || Array.isArray(y)) {
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (!eq(x[i], y[i])) return false;
+      return true;
+    }
+    const kx = Object.keys(x);
+    const ky = Object.keys(y);
+    if (kx.length !== ky.length) return false;
+    for (const k of kx) {
+      if (!Object.prototype.hasOwnProperty.call(y, k)) return false;
+      if (!eq((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k])) return false;
+    }
+    return true;
+  };
+  return eq(a, b);
+}
+
+/** The top-level keys of two mappings whose values differ (sorted). */
+export function changedKeys(a: unknown, b: unknown): string[] {
+  const x = a && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : {};
+  const y = b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
+  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !sameValue(x[k], y[k])).sort();
+}
+
+/** What a rule concludes about one object, to be reported on it. */
+export interface Verdict {
+  readonly object: KubeObject;
+  readonly path: YamlPath;
+  readonly key: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly remediation: string;
+  readonly data?: Record<string, unknown>;
+}
+
+/** Takes a rule's verdicts. */
+export interface VerdictSink {
+  add(v: Verdict): void;
+}
+
+/**
+ * Reports each verdict on its object; the finding's clusters are those of the object's unit. Copies of one
+ * source in several units that say the same are merged by the engine into one finding over their clusters.
+ */
+export function verdictSink(ctx: { report(f: RawFinding): void }): VerdictSink {
+  return {
+    add: (v) =>
+      ctx.report({
+        key: v.key,
+        severity: v.severity,
+        message: v.message,
+        remediation: v.remediation,
+        at: { object: v.object, path: v.path },
+        ...(v.data ? { data: v.data } : {}),
+      }),
+  };
+}
