@@ -15,6 +15,7 @@
  * remediation that is one sentence starting upper-case and ending with a period. A rule that throws
  * fails its case (the engine turns a throw into an "internal error" note).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type Config } from '../../src/config.js';
 import { analyze } from '../../src/engine.js';
@@ -194,4 +195,18 @@ export function lineContaining(text: string, needle: string, nth = 1): number {
     if (lines[i].includes(needle) && ++seen === nth) return i + 1;
   }
   throw new Error(`test fixture: ${JSON.stringify(needle)} (#${nth}) not found`);
+}
+
+/** An expected finding at the `nth` line of `text` that contains `needle`. */
+export function findingAt(severity: Severity, key: string, text: string, needle: string, messageIncludes?: string[], nth = 1): ExpectedFinding {
+  return { severity, key, line: lineContaining(text, needle, nth), ...(messageIncludes ? { messageIncludes } : {}) };
+}
+
+/** The first ```yaml block after the heading `## <heading>` of a rule's doc (`docs/rules/<ruleId>.md`). */
+export function docExample(ruleId: string, heading: string): string {
+  const text = readFileSync(new URL(`../../docs/rules/${ruleId}.md`, import.meta.url), 'utf8');
+  const from = text.indexOf(`## ${heading}\n`);
+  if (from < 0) throw new Error(`docs/rules/${ruleId}.md has no heading "## ${heading}"`);
+  const start = text.indexOf('```yaml\n', from) + '```yaml\n'.length;
+  return text.slice(start, text.indexOf('```', start));
 }

@@ -15,13 +15,16 @@
  *
  * Copies of one source across units (a shared base under every cluster overlay) give one finding over all
  * their new clusters. A renamed DaemonSet is new (Kubernetes deletes the old one and creates the new one).
- * kube-proxy and CNI DaemonSets are included: the blast-radius family judges them. Any object of kind
+ * kube-proxy and CNI DaemonSets are left to blast-radius/network-daemonset, which owns them (a new one is
+ * high there). Any object of kind
  * `DaemonSet` counts, whatever its API group (OpenKruise's Advanced DaemonSet keeps the upstream
  * controller's slow start), like the watch-all rules.
  */
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { formatCount } from '../../src/load-model.js';
 import type { Cluster, Finding, KubeObject } from '../../src/types.js';
+import { isNetworkDaemonSet } from '../../src/critical.js';
+import { clusterText } from '../../src/reach.js';
 import { listing, quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
 
@@ -30,13 +33,6 @@ const KIND = 'DaemonSet';
 const REMEDIATION =
   'Ship a new DaemonSet to one small cluster (or one node pool through a nodeSelector) first and widen it in later pull requests once it runs healthy there.';
 
-
-
-
-/** `prod-us (4,800)`, `unmapped (5,000, assumed)`. */
-function clusterText(c: Cluster): string {
-  return `${c.name} (${formatCount(c.nodes)}${c.nodesAssumed ? ', assumed' : ''})`;
-}
 
 /** One DaemonSet (all copies of one source with one ref) and the clusters where it is new. */
 interface Group {
@@ -68,7 +64,7 @@ export const newDaemonset: ChangeRule = {
     const groups = new Map<string, Group>();
     const sourceIds = new Map<KubeObject, number>();
     for (const o of ctx.head.objects) {
-      if (o.kind !== KIND) continue;
+      if (o.kind !== KIND || isNetworkDaemonSet(o)) continue;
       const old = before.get(o.ref);
       const fresh = ctx.fleet.clustersOfObject(o, 'head').filter((c) => !old?.has(c));
       if (fresh.length === 0) continue;

@@ -10,27 +10,12 @@ import { analyze } from '../../../src/engine.js';
 import type { Rule } from '../../../src/rule.js';
 import { treeFromFiles } from '../../../src/tree.js';
 import { changeSetOf, lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { FLEET, SHARED } from '../../helpers/fleets.js';
 
 const lineOf = lineContaining;
 const KEY = 'new-in-clusters';
 const BATCHES = 'slow-start batches (1, 2, 4 … up to 250 per sync, RULEBOOK B.1) regardless of updateStrategy';
 
-/** Three clusters, one folder each. */
-const FLEET = `fleet:
-  clusters:
-    - { name: canary-1, nodes: 60, stage: canary, paths: ["clusters/canary-1/**"] }
-    - { name: prod-us, nodes: 4800, stage: prod, paths: ["clusters/prod-us/**"] }
-    - { name: prod-eu, nodes: 3200, stage: prod, paths: ["clusters/prod-eu/**"] }
-rollout: { stages: [canary, prod] }
-`;
-/** The same three clusters receiving every file. */
-const SHARED = `fleet:
-  clusters:
-    - { name: canary-1, nodes: 60, stage: canary, paths: ["**"] }
-    - { name: prod-us, nodes: 4800, stage: prod, paths: ["**"] }
-    - { name: prod-eu, nodes: 3200, stage: prod, paths: ["**"] }
-rollout: { stages: [canary, prod] }
-`;
 
 interface DsSpec {
   kind?: string;
@@ -111,6 +96,8 @@ const at = (severity: ExpectedFinding['severity'], text: string, messageIncludes
 
 ruleTester(newDaemonset).run({
   valid: [
+    // kube-proxy and CNI agents are judged by blast-radius/network-daemonset (high when new), not twice.
+    { name: 'a new kube-proxy DaemonSet is left to blast-radius/network-daemonset', config: FLEET, files: { [CANARY]: kubeProxy } },
     { name: 'a DaemonSet the base already has in the cluster, unchanged', config: FLEET, base: { [CANARY]: agent }, files: { [CANARY]: agent } },
     { name: 'a DaemonSet the base already has, with a new image (its updateStrategy applies)', config: FLEET, base: { [CANARY]: agent }, files: { [CANARY]: upgraded } },
     {
@@ -155,12 +142,6 @@ ruleTester(newDaemonset).run({
       base: { [CANARY]: agent },
       files: { [CANARY]: otherNamespace },
       findings: [at('medium', otherNamespace, ['"observability/node-agent"'])],
-    },
-    {
-      name: 'a new kube-proxy DaemonSet is still a new DaemonSet',
-      config: FLEET,
-      files: { [CANARY]: kubeProxy },
-      findings: [at('medium', kubeProxy, ['"kube-system/kube-proxy"', '60 nodes'], 'name: kube-proxy')],
     },
     {
       name: 'one shared file reaching three clusters: one finding with each node count and the total',

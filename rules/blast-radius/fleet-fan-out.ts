@@ -1,0 +1,204 @@
+/**
+ * blast-radius/fleet-fan-out — a change that reaches the whole fleet, or most of its nodes, in one merge
+ * (RULEBOOK Part C principle "combine with Part D: is it going to all clusters at once?", B.6 restart
+ * amplifiers; the issue that defines the blast-radius family).
+ *
+ * A change rule, only in fleets of two or more known clusters. Each object is compared per deployable unit
+ * (same `Kind/namespace/name` on both sides of one unit), after Kustomize has resolved it, so an overlay
+ * that pins its own image does not count as reached by a base image bump. Copies of one source across units
+ * are one change over the union of the clusters where they changed. A change fans out when those clusters
+ * are every known cluster, or two or more clusters holding more than half of the fleet's nodes (one cluster
+ * alone is a stage, however big: its own rollout strategy paces it). Severity by what the change does
+ * there:
+ * - `pod-template` on a DaemonSet: every node of every reached cluster restarts a pod — high at 1,000 nodes
+ *   or more (nothing paces a rollout across clusters), medium below;
+ * - `pod-template` on other workloads (Deployment, StatefulSet, Job …): every replica rolls in every reached
+ *   cluster at once — low;
+ * - `data` (ConfigMap / Secret), `spec` (anything else outside `metadata`): low;
+ * - metadata-only edits (labels, annotations, outside the pod template) roll nothing: no finding.
+ * Objects created or deleted are judged by what they are (new-daemonset, network-daemonset,
+ * admission-webhook, deletion …); kube-proxy / CNI DaemonSets and cluster DNS by their own rules.
+ * The implicit cluster `unmapped` is not part of the fleet here (its reach is unknown).
+ */
+import { changedPairs, sameValue } from '../../src/changes.js';
+import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkDaemonSet } from '../../src/critical.js';
+import { podSpecPath } from '../../src/kube.js';
+import { formatCount } from '../../src/load-model.js';
+import { reachOf, reachText, type Reach } from '../../src/reach.js';
+import type { ChangeContext, ChangeRule } from '../../src/rule.js';
+import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
+import { listing, quote } from '../../src/text.js';
+import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+
+/** From this many reached nodes a DaemonSet restart is "thousands of nodes": high. */
+export const HIGH_NODES = 1000;
+
+const REMEDIATION =
+  'Roll the change out in stages: change the earliest stage\'s overlay (or pin the old version in the production overlays) first, and widen it in later pull requests once it runs healthy there.';
+
+type Change = 'pod-template' | 'data' | 'spec';
+
+/** Keys of an object that are not its content: a change confined to them rolls nothing. */
+const NOT_CONTENT = new Set(['metadata', 'status']);
+
+/** The pod template path of a workload kind (`spec.template`), or undefined. */
+function templatePath(kind: string): YamlPath | undefined {
+  const p = podSpecPath(kind);
+  return p && p.length > 1 ? p.slice(0, -1) : undefined;
+}
+
+/** What changed in one unit's copy, or undefined when nothing but metadata did. */
+function changeOf(base: KubeObject | undefined, head: KubeObject | undefined): Change | undefined {
+  // Creation and deletion are judged by what is created or deleted (new-daemonset, network-daemonset,
+  // admission-webhook, deletion …): a new Namespace or Role in every cluster is no fan-out risk.
+  if (!base || !head) return undefined;
+  if (base.doc === head.doc) return undefined;
+  const path = templatePath(head.kind);
+  if (path && !sameValue(getIn(base.doc, path), getIn(head.doc, path))) return 'pod-template';
+  const keys = new Set([...Object.keys(base.doc), ...Object.keys(head.doc)]);
+  for (const k of keys) {
+    if (NOT_CONTENT.has(k) || sameValue(base.doc[k], head.doc[k])) continue;
+    return head.kind === 'ConfigMap' || head.kind === 'Secret' ? (k === 'data' || k === 'binaryData' || k === 'stringData' ? 'data' : 'spec') : 'spec';
+  }
+  return undefined;
+}
+
+/** `image "a:1" → "a:2" (container "agent")` for each container whose image changed. */
+function imageChanges(base: KubeObject, head: KubeObject): string[] {
+  const spec = podSpecPath(head.kind);
+  if (!spec) return [];
+  const images = (o: KubeObject) => {
+    const out = new Map<string, string>();
+    for (const field of ['initContainers', 'containers']) {
+      for (const c of asList(getIn(o.doc, [...spec, field]))) {
+        const name = asString(asMap(c)?.name);
+        const image = asString(asMap(c)?.image);
+        if (name && image) out.set(name, image);
+      }
+    }
+    return out;
+  };
+  const before = images(base);
+  const out: string[] = [];
+  for (const [name, image] of images(head)) {
+    const old = before.get(name);
+    if (old !== undefined && old !== image) out.push(`container ${quote(name)} image ${quote(old)} → ${quote(image)}`);
+  }
+  return out;
+}
+
+/** One object (all copies of one source with one ref) changed in several clusters. */
+interface Group {
+  change: Change;
+  base?: KubeObject;
+  head?: KubeObject;
+  clusters: Set<string>;
+  /** Files holding the changed copies. */
+  files: Set<string>;
+}
+
+function sourceFile(o: KubeObject): string {
+  return (o.source ?? o).file;
+}
+
+const RANK: Readonly<Record<Change, number>> = { 'pod-template': 2, data: 1, spec: 0 };
+
+function describe(o: KubeObject): string {
+  return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
+}
+
+function verdict(g: Group, reach: Reach): { severity: Severity; what: string } {
+  const o = (g.head ?? g.base)!;
+  const nodes = `${formatCount(reach.nodes)} node${reach.nodes === 1 ? '' : 's'}`;
+  switch (g.change) {
+    case 'pod-template': {
+      const images = g.base && g.head ? imageChanges(g.base, g.head) : [];
+      const change = images.length > 0 ? listing(images) : 'its pod template changes';
+      if (o.kind === 'DaemonSet') {
+        return {
+          severity: reach.nodes >= HIGH_NODES ? 'high' : 'medium',
+          what: `${change}: every one of the ${nodes} restarts a pod of it, in every reached cluster at the same time, so a bad image or config fails on all of them before any stage has shown it works (its updateStrategy paces the rollout inside each cluster, never across clusters)`,
+        };
+      }
+      return { severity: 'low', what: `${change}: every replica rolls in every reached cluster at the same time` };
+    }
+    case 'data':
+      return { severity: 'low', what: 'its data changes: every pod that reads it sees the new values in every reached cluster at the same time (mounted files within about a minute, environment variables at the next restart)' };
+    case 'spec':
+      return { severity: 'low', what: 'its content changes in every reached cluster at the same time' };
+  }
+}
+
+/** ` (and its copies in "b.yaml" and "c.yaml")` when the change spans several files. */
+function copies(g: Group, shown: KubeObject): string {
+  const others = [...g.files].filter((f) => f !== sourceFile(shown)).sort();
+  if (others.length === 0) return '';
+  const named = others.slice(0, 3).map(quote);
+  return ` (and its cop${others.length === 1 ? 'y' : 'ies'} in ${listing(others.length > 3 ? [...named, `${others.length - 3} more files`] : named)})`;
+}
+
+export const fleetFanOut: ChangeRule = {
+  meta: {
+    id: 'blast-radius/fleet-fan-out',
+    family: 'blast-radius',
+    type: 'change',
+    severity: 'high',
+    description:
+      'Flag changes that reach every cluster of the fleet, or more than half of its nodes, in one merge, with the clusters and node totals; high for a DaemonSet pod-template change on thousands of nodes.',
+    docs: 'docs/rules/blast-radius/fleet-fan-out.md',
+    remediation: REMEDIATION,
+  },
+  check(ctx: ChangeContext) {
+    const known = ctx.fleet.clusters.filter((c) => !c.implicit);
+    if (known.length < 2) return;
+    const knownNames = new Set(known.map((c) => c.name));
+    const fleetNodes = known.reduce((n, c) => n + c.nodes, 0);
+
+    const groups = new Map<string, Group>();
+    for (const pair of changedPairs(ctx.base, ctx.head)) {
+      const change = changeOf(pair.base, pair.head);
+      if (!change) continue;
+      const o = (pair.head ?? pair.base)!;
+      // kube-proxy / CNI DaemonSets are network-daemonset's (with their rollout pace), cluster DNS is
+      // cluster-dns's.
+      if (isNetworkDaemonSet(o) || isClusterDnsDeployment(o) || isClusterDnsConfigMap(o)) continue;
+      const side = 'head';
+      const clusters = ctx.fleet.clustersOfObject(o, side).filter((c) => knownNames.has(c));
+      if (clusters.length === 0) continue;
+      // One object (Kind/namespace/name) changed in several clusters is one change, whether the clusters
+      // share its file or each has a copy (the same bump in every cluster's folder fans out too).
+      const id = `${pair.ref}\u0000${side}`;
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { change, clusters: new Set(), files: new Set(), ...(pair.base ? { base: pair.base } : {}), ...(pair.head ? { head: pair.head } : {}) }));
+      if (RANK[change] > RANK[g.change]) Object.assign(g, { change, base: pair.base, head: pair.head });
+      g.files.add(sourceFile(o));
+      for (const c of clusters) g.clusters.add(c);
+    }
+
+    for (const g of groups.values()) {
+      const reach = reachOf(ctx.fleet, g.clusters);
+      const everywhere = reach.clusters.length === known.length;
+      // One cluster is a stage, not a fan-out (its own rollout strategy paces it), however big it is.
+      if (reach.clusters.length < 2 || (!everywhere && reach.nodes * 2 <= fleetNodes)) continue;
+      const o = (g.head ?? g.base)!;
+      const { severity, what } = verdict(g, reach);
+      const scope = everywhere
+        ? `every cluster of the fleet (${reachText(reach)})`
+        : `${formatCount(reach.nodes)} of the fleet's ${formatCount(fleetNodes)} nodes (${reachText(reach)})`;
+      const path: YamlPath = g.change === 'pod-template' ? templatePath(o.kind)! : g.change === 'data' ? ['data'] : ['metadata', 'name'];
+      ctx.report({
+        key: g.change,
+        severity,
+        message: `change to ${describe(o)}${copies(g, o)} reaches ${scope} in one merge; ${what}`,
+        at: { object: o, path },
+        clusters: reach.clusters.map((c) => c.name),
+        data: {
+          totalNodes: reach.nodes,
+          fleetNodes,
+          everyCluster: everywhere,
+          clusters: reach.clusters.map((c) => ({ cluster: c.name, nodes: c.nodes, nodesAssumed: c.nodesAssumed })),
+        },
+      });
+    }
+  },
+};
