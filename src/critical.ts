@@ -36,3 +36,18 @@ export function isClusterDnsConfigMap(o: KubeObject): boolean {
 export function isNetworkDaemonSet(o: KubeObject): boolean {
   return o.kind === 'DaemonSet' && isNodeInfrastructure(o);
 }
+
+/**
+ * ConfigMaps that configure node networking agents, by name: kube-proxy (kubeadm `kube-proxy`, EKS
+ * `kube-proxy-config`), Calico (`calico-config`), Canal (`canal-config`), Cilium (`cilium-config`), Flannel
+ * (`kube-flannel-cfg`), Antrea (`antrea-config`), AWS VPC CNI (`amazon-vpc-cni`), kube-router (`kube-router-cfg`).
+ */
+export const NETWORK_CONFIGMAPS: ReadonlySet<string> = new Set([
+  'kube-proxy', 'kube-proxy-config', 'calico-config', 'canal-config', 'cilium-config', 'kube-flannel-cfg',
+  'antrea-config', 'amazon-vpc-cni', 'kube-router-cfg',
+]);
+
+/** A ConfigMap named like a networking agent's configuration (see {@link NETWORK_CONFIGMAPS}). */
+export function isNetworkConfigMap(o: KubeObject): boolean {
+  return o.kind === 'ConfigMap' && NETWORK_CONFIGMAPS.has(o.name);
+}

@@ -65,7 +65,9 @@ export function sortedNames(names: Iterable<string>): string[] {
 
 /**
  * A finding's reach line as the reports print it: `3 clusters, 8,060 nodes: canary-1 (60), prod-eu
- * (3,200), prod-us (4,800)`, from the report's cluster table (a cluster the table lacks counts no nodes).
+ * (3,200), prod-us (4,800)`, from the report's cluster table (a cluster the table lacks counts no nodes),
+ * then, when a reached cluster before the last stage has a DNS bake time, how long to wait before the next
+ * stage (the longest of those).
  * Past `max` clusters the smallest are counted, not named. `none` for a finding that reaches nothing.
  */
 export function findingReach(clusters: readonly string[], table: readonly ReportCluster[], max = 10): string {
@@ -79,7 +81,11 @@ export function findingReach(clusters: readonly string[], table: readonly Report
   const shown = rows.length > max ? [...rows].sort((a, b) => b.nodes - a.nodes || cmp(a.name, b.name)).slice(0, max) : rows;
   const named = shown.map((c) => ('unknown' in c ? `${c.name} (size unknown)` : `${c.name} (${formatCount(c.nodes)}${c.nodesAssumed ? ', assumed' : ''})`)).join(', ');
   const more = rows.length > max ? `, and ${rows.length - max} smaller` : '';
-  const bake = Math.max(0, ...rows.map((c) => ('bakeSeconds' in c && typeof c.bakeSeconds === 'number' ? c.bakeSeconds : 0)));
+  // Only a change that has a next stage to wait for: the table is in stage order, so its last row holds
+  // the last stage (the implicit cluster takes it).
+  const lastStage = table.at(-1)?.stage;
+  const beforeLast = rows.filter((c) => 'stage' in c && c.stage !== lastStage);
+  const bake = Math.max(0, ...beforeLast.map((c) => ('bakeSeconds' in c && typeof c.bakeSeconds === 'number' ? c.bakeSeconds : 0)));
   const wait = bake > 0 ? `; bake at least ${durationText(bake)} before the next stage: CoreDNS may answer from its cache that long, hiding a DNS failure` : '';
   return `${rows.length} cluster${rows.length === 1 ? '' : 's'}, ${total}: ${named}${more}${wait}`;
 }

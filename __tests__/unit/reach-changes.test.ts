@@ -39,10 +39,16 @@ describe('findingReach', () => {
     expect(findingReach([], table)).toBe('none');
   });
   it('adds the DNS bake time of the slowest reached cluster', () => {
-    const baked = table.map((c) => (c.name === 'prod-us' ? { ...c, bakeSeconds: 3630 } : c.name === 'canary-1' ? { ...c, bakeSeconds: 30 } : c));
+    const staged = table.map((c) => (c.name === 'canary-1' ? { ...c, stage: 'canary' } : c));
+    const baked = staged.map((c) => (c.name === 'prod-us' ? { ...c, bakeSeconds: 3630 } : c.name === 'canary-1' ? { ...c, bakeSeconds: 30 } : c));
     expect(findingReach(['canary-1'], baked)).toBe('1 cluster, 60 nodes: canary-1 (60); bake at least 30 s before the next stage: CoreDNS may answer from its cache that long, hiding a DNS failure');
-    expect(findingReach(['canary-1', 'prod-us'], baked)).toContain('; bake at least 1 h 1 min before the next stage');
+    // Clusters of the last stage have no next stage to wait for.
+    expect(findingReach(['canary-1', 'prod-us'], baked)).toContain('; bake at least 30 s before the next stage');
+    expect(findingReach(['prod-us'], baked)).not.toContain('bake');
     expect(findingReach(['prod-eu'], baked)).not.toContain('bake');
+    // The report's table is in stage order: canary-1, prod-us (now staging), prod-eu.
+    const earlyProd = [baked[0], { ...baked[2], stage: 'staging' }, baked[1]];
+    expect(findingReach(['canary-1', 'prod-us'], earlyProd)).toContain('; bake at least 1 h 1 min before the next stage');
     expect([durationText(90), durationText(1800), durationText(3600), durationText(5400)]).toEqual(['90 s', '30 min', '1 h', '1 h 30 min']);
   });
   it('past the limit, names the largest and counts the rest', () => {

@@ -294,7 +294,11 @@ const levelOf = (fs: KubeObject): string => asString(getIn(fs.doc, ['spec', 'pri
 /** matchingPrecedence, 1000 when unset (the API default). */
 const precedenceOf = (fs: KubeObject): number => numberOf(getIn(fs.doc, ['spec', 'matchingPrecedence'])) ?? 1000;
 
-const isNamedUser = (s: Subject) => s.kind === 'User' && s.name !== '' && s.name !== '*';
+/**
+ * A narrowly named identity: a User by name, or the group `system:masters`, which the mandatory `exempt`
+ * FlowSchema (precedence 1) already exempts, so routing it there again changes nothing.
+ */
+const isNamedUser = (s: Subject) => (s.kind === 'User' && s.name !== '' && s.name !== '*') || (s.kind === 'Group' && s.name === 'system:masters');
 const isWorkload = (s: Subject) =>
   s.kind === 'ServiceAccount' ||
   (s.kind === 'Group' && (s.name === 'system:authenticated' || s.name === '*' || s.name === 'system:serviceaccounts' || s.name.startsWith('system:serviceaccounts:'))) ||

@@ -1,6 +1,7 @@
 /**
- * blast-radius/cluster-dns — changes to cluster DNS (CoreDNS): the Corefile in the `coredns` /
- * `coredns-custom` ConfigMaps and the CoreDNS Deployment (RULEBOOK C.3, CRIT-DNS-1 to 3).
+ * blast-radius/cluster-dns — changes to cluster DNS: the Corefile in the `coredns` / `coredns-custom`
+ * ConfigMaps, the CoreDNS Deployment, and the kube-dns add-on's `kube-dns` ConfigMap (RULEBOOK C.3,
+ * CRIT-DNS-1 to 3).
  *
  * A change rule. Objects are paired per deployable unit (`pairObjects`); copies of one source across units
  * are grouped (same source, ref and verdict) and reported once over the union of their clusters.
@@ -21,12 +22,24 @@
  * - `replicas` (medium): replicas reduced, or removed (defaults to 1) with no autoscaler for it in the unit.
  * - `max-unavailable` (medium): the rolling update now takes down more than 25 % of the DNS pods at once
  *   (more than one pod), or the strategy becomes `Recreate` (CRIT-DNS-3).
+ * - `kube-dns-config`: the `kube-dns` ConfigMap (kube-dns add-on, GKE's default) changes its `stubDomains` or
+ *   `upstreamNameservers` semantically (the JSON values parsed: whitespace, key order and the order of
+ *   nameservers do not count, `IP:53` equals `IP`). An upstream change is like a `forward` change and a stub
+ *   domain added, removed or re-pointed like a server block added or removed: high when it reaches every
+ *   cluster of a fleet of two or more, medium otherwise. A head that kube-dns rejects (not JSON, wrong
+ *   shape, an invalid domain or nameserver, more than 3 upstreams) is ignored by running kube-dns pods and
+ *   replaced by the defaults in pods started later: high / medium as above when the base configured stub
+ *   domains or upstreams (medium only when the sole problem is the upstream count), medium when it did not.
+ *   Quiet when the base was rejected too. A new `kube-dns` ConfigMap is medium wherever it goes. Exported for blast-radius/deletion (and fleet-fan-out):
+ *   `isKubeDnsConfigMap`, `kubeDnsConfigOf`.
  *
  * A CoreDNS ConfigMap or Deployment new in a cluster (no base copy in any of its clusters) takes over what
  * the cluster runs today, which the diff cannot show: medium (`corefile` / `deployment`); a new
- * `coredns-custom` is judged as a change from empty (it is empty by default where it exists). Deleted
- * objects are left to blast-radius/deletion.
+ * `coredns-custom` is judged as a change from empty (it is empty by default where it exists), and so is a new
+ * `kube-dns` (judged against kube-dns's defaults: no stub domains, the node's upstreams). Deleted objects are
+ * left to blast-radius/deletion.
  */
+import { isIP } from 'node:net';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
 import type { KubeObject, ObjectLocation, Severity, YamlPath } from '../../src/types.js';
 import { pairObjects, sameValue } from '../../src/changes.js';
@@ -66,7 +79,7 @@ const PROBE_PLUGINS: ReadonlySet<string> = new Set(['health', 'ready']);
 export const MAX_UNAVAILABLE_SHARE = 0.25;
 
 const REMEDIATION =
-  'Roll Corefile and CoreDNS Deployment changes to one small cluster first and widen them in later pull requests, waiting at least the CoreDNS cache TTL between stages.';
+  'Roll Corefile, kube-dns ConfigMap and CoreDNS Deployment changes to one small cluster first and widen them in later pull requests, waiting at least the DNS cache TTL between stages.';
 const REMEDIATION_COREFILE =
   'Ship the Corefile change to one small cluster first and widen it in later pull requests, waiting at least the cache TTL between stages while watching SERVFAIL rates and lookup latency.';
 const REMEDIATION_TTL =
@@ -546,6 +559,352 @@ function unavailableVerdict(o: KubeObject, u: Unavailable): Verdict {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The kube-dns ConfigMap (kube-dns add-on, GKE's default cluster DNS)
+
+/** The name of the kube-dns add-on's ConfigMap (`kube-system/kube-dns`) [S-KUBEDNS-CM]. */
+export const KUBE_DNS_CONFIGMAP = 'kube-dns';
+
+/**
+ * The kube-dns add-on's ConfigMap: `ConfigMap kube-dns` in kube-system (or with no namespace written: the
+ * unit's namespace is unknown). CoreDNS installs keep a `kube-dns` Service, not this ConfigMap.
+ */
+export function isKubeDnsConfigMap(o: KubeObject): boolean {
+  return o.kind === 'ConfigMap' && o.name === KUBE_DNS_CONFIGMAP && (o.namespace === null || o.namespace === 'kube-system');
+}
+
+export type KubeDnsKey = 'stubDomains' | 'upstreamNameservers';
+
+/** Why kube-dns rejects a kube-dns ConfigMap. */
+export interface KubeDnsProblem {
+  readonly key: KubeDnsKey;
+  /** `stubDomains is not valid JSON (…)`. */
+  readonly text: string;
+  /** Written text to point at inside the key's value, when one place is to blame. */
+  readonly needle?: string;
+  /** Only the upstream count (more than 3): GKE's CoreDNS-based kube-dns accepts up to 15. */
+  readonly soft?: boolean;
+}
+
+/** What kube-dns makes of its ConfigMap: the stub domains and upstream servers, or why it rejects it. */
+export interface KubeDnsConfig {
+  /** Domain → nameservers (deduplicated, sorted, `IP:53` written as `IP`); empty when absent. */
+  readonly stubDomains: ReadonlyMap<string, readonly string[]>;
+  /** Upstream nameservers (the same form); empty means the nameservers of the node's /etc/resolv.conf. */
+  readonly upstreams: readonly string[];
+  /** Non-empty when kube-dns rejects the ConfigMap (it then ignores all of it). */
+  readonly problems: readonly KubeDnsProblem[];
+  /** The written text of each key, for lines. */
+  readonly texts: Partial<Record<KubeDnsKey, string>>;
+  /** Canonical nameserver → as written (first spelling), for lines. */
+  readonly written: ReadonlyMap<string, string>;
+}
+
+/** kube-dns's validation (`Config.Validate` in kubernetes/dns `pkg/dns/config/config.go`) allows at most this many upstreams. */
+export const KUBE_DNS_MAX_UPSTREAMS = 3;
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const isDns1123Subdomain = (s: string) => s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
+/** Go's `net.ParseIP` (no IPv6 zone). */
+const isIp = (s: string) => isIP(s) !== 0 && !s.includes('%');
+
+/** Go's `net.SplitHostPort`, enough for nameservers: undefined when it would fail (no port, too many colons). */
+function splitHostPort(s: string): { host: string; port: string } | undefined {
+  const bracket = /^\[([^\]]*)\]:([^:]*)$/.exec(s);
+  if (bracket) return { host: bracket[1], port: bracket[2] };
+  const colon = s.indexOf(':');
+  if (colon < 0 || s.indexOf(':', colon + 1) >= 0 || s.startsWith('[')) return undefined;
+  return { host: s.slice(0, colon), port: s.slice(colon + 1) };
+}
+
+/** `10.0.0.53:53` → `10.0.0.53`, `[fd00::53]:53` → `fd00::53`: port 53 is what kube-dns uses by default. */
+function canonicalServer(s: string): string {
+  const hp = splitHostPort(s);
+  return hp && hp.port === '53' && isIp(hp.host) ? hp.host : s;
+}
+
+/** A stub-domain nameserver kube-dns accepts: an IP or host name, with an optional port. */
+function validStubServer(ns: string): boolean {
+  const hp = splitHostPort(ns);
+  const host = hp ? hp.host : ns;
+  if (hp && hp.port !== '' && !(/^\d+$/.test(hp.port) && Number(hp.port) <= 65535)) return false;
+  return isIp(host) || isDns1123Subdomain(ns);
+}
+
+/** An upstream nameserver kube-dns accepts (`ValidateNameserverIpAndPort`): an IP, or IP:port with port 1–65535. */
+function validUpstream(ns: string): boolean {
+  if (isIp(ns)) return true;
+  const hp = splitHostPort(ns);
+  return hp !== undefined && isIp(hp.host) && /^\d+$/.test(hp.port) && Number(hp.port) >= 1 && Number(hp.port) <= 65535;
+}
+
+/** What is wrong with text that is not JSON, in words a reviewer can act on. */
+function jsonHint(text: string): string {
+  if (text.trim() === '') return 'is empty, which is not valid JSON';
+  if (/[\u201c\u201d\u2018\u2019]/.test(text)) return 'is not valid JSON: it uses typographic quotes (“ ”) where JSON needs straight double quotes';
+  if (/'/.test(text) && !/"/.test(text)) return 'is not valid JSON: JSON strings need double quotes, not single quotes';
+  if (/,\s*[}\]]/.test(text)) return 'is not valid JSON: it has a trailing comma';
+  return 'is not valid JSON';
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+const configCache = new WeakMap<KubeObject, KubeDnsConfig | null>();
+
+/**
+ * Reads a kube-dns ConfigMap the way kube-dns does (kubernetes/dns `pkg/dns/config/sync.go`: `json.Unmarshal` of
+ * `stubDomains` into `map[string][]string` and of `upstreamNameservers` into `[]string`, then `Validate`).
+ * Undefined when the object cannot be a ConfigMap the API server accepts (`data` not a map, a value not a string).
+ */
+export function kubeDnsConfigOf(o: KubeObject): KubeDnsConfig | undefined {
+  const cached = configCache.get(o);
+  if (cached !== undefined) return cached ?? undefined;
+  const result = readKubeDnsConfig(o);
+  configCache.set(o, result ?? null);
+  return result;
+}
+
+function readKubeDnsConfig(o: KubeObject): KubeDnsConfig | undefined {
+  const raw = o.doc.data;
+  const data = raw === undefined || raw === null ? {} : asMap(raw);
+  if (!data) return undefined;
+  const texts: Partial<Record<KubeDnsKey, string>> = {};
+  for (const key of ['stubDomains', 'upstreamNameservers'] as const) {
+    const v = data[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return undefined;
+    texts[key] = v;
+  }
+  const problems: KubeDnsProblem[] = [];
+  const written = new Map<string, string>();
+  const canon = (s: string) => {
+    const c = canonicalServer(s);
+    if (!written.has(c)) written.set(c, s);
+    return c;
+  };
+  const stubDomains = new Map<string, readonly string[]>();
+  if (texts.stubDomains !== undefined) {
+    const parsed = parseJson(texts.stubDomains);
+    if (!parsed.ok) problems.push({ key: 'stubDomains', text: `stubDomains ${jsonHint(texts.stubDomains)}` });
+    else if (parsed.value !== null && (typeof parsed.value !== 'object' || Array.isArray(parsed.value))) {
+      problems.push({ key: 'stubDomains', text: 'stubDomains is not a JSON object (domain → list of nameservers)' });
+    } else {
+      for (const [domain, servers] of Object.entries((parsed.value ?? {}) as Record<string, unknown>)) {
+        if (servers !== null && (!Array.isArray(servers) || servers.some((s) => typeof s !== 'string'))) {
+          problems.push({ key: 'stubDomains', text: `stub domain ${quote(domain)} does not map to a list of nameserver strings`, needle: domain });
+          continue;
+        }
+        const list = (servers ?? []) as string[];
+        if (!isDns1123Subdomain(domain)) {
+          problems.push({ key: 'stubDomains', text: `stub domain ${quote(domain)} is not a valid domain for kube-dns (lower-case DNS-1123 subdomain, no trailing dot)`, needle: domain });
+        }
+        for (const ns of list) {
+          if (!validStubServer(ns)) problems.push({ key: 'stubDomains', text: `nameserver ${quote(ns)} of stub domain ${quote(domain)} is not an IP address or host name (with an optional port)`, needle: ns });
+        }
+        stubDomains.set(domain, [...new Set(list.map(canon))].sort(cmp));
+      }
+    }
+  }
+  let upstreams: string[] = [];
+  if (texts.upstreamNameservers !== undefined) {
+    const parsed = parseJson(texts.upstreamNameservers);
+    if (!parsed.ok) problems.push({ key: 'upstreamNameservers', text: `upstreamNameservers ${jsonHint(texts.upstreamNameservers)}` });
+    else if (parsed.value !== null && (!Array.isArray(parsed.value) || parsed.value.some((s) => typeof s !== 'string'))) {
+      problems.push({ key: 'upstreamNameservers', text: 'upstreamNameservers is not a JSON list of nameserver strings' });
+    } else {
+      const list = (parsed.value ?? []) as string[];
+      for (const ns of list) {
+        if (!validUpstream(ns)) problems.push({ key: 'upstreamNameservers', text: `upstream nameserver ${quote(ns)} is not an IP address or IP:port`, needle: ns });
+      }
+      if (list.length > KUBE_DNS_MAX_UPSTREAMS) {
+        problems.push({ key: 'upstreamNameservers', text: `upstreamNameservers lists ${list.length} servers, more than the ${KUBE_DNS_MAX_UPSTREAMS} kube-dns accepts`, soft: true });
+      }
+      upstreams = [...new Set(list.map(canon))].sort(cmp);
+    }
+  }
+  return { stubDomains, upstreams, problems, texts, written };
+}
+
+/** True when kube-dns runs its defaults with this configuration: no stub domains, the node's upstreams. */
+export function isDefaultKubeDnsConfig(c: KubeDnsConfig): boolean {
+  return c.problems.length === 0 && c.upstreams.length === 0 && c.stubDomains.size === 0;
+}
+
+const servers = (list: readonly string[]) => (list.length === 0 ? 'no nameserver' : listing(list.map(quote)));
+
+/** One difference between the kube-dns configurations of the base and the head. */
+interface KubeDnsChange {
+  readonly key: KubeDnsKey;
+  readonly text: string;
+  /** A canonical domain or nameserver new in the head, to point at. */
+  readonly point?: string;
+}
+
+function diffKubeDns(head: KubeDnsConfig, base: KubeDnsConfig): KubeDnsChange[] {
+  const out: KubeDnsChange[] = [];
+  const domains = [...new Set([...head.stubDomains.keys(), ...base.stubDomains.keys()])].sort(cmp);
+  for (const d of domains) {
+    const now = head.stubDomains.get(d);
+    const was = base.stubDomains.get(d);
+    if (now && !was) out.push({ key: 'stubDomains', text: `adds stub domain ${quote(d)} (${servers(now)})`, point: d });
+    else if (was && !now) out.push({ key: 'stubDomains', text: `removes stub domain ${quote(d)} (was ${servers(was)}): its names go to the upstream servers, which do not serve a private zone` });
+    else if (now && was && !sameArgs(now, was)) {
+      const added = now.find((s) => !was.includes(s));
+      out.push({ key: 'stubDomains', text: `changes the nameservers of stub domain ${quote(d)} from ${servers(was)} to ${servers(now)}`, point: added === undefined ? d : (head.written.get(added) ?? added) });
+    }
+  }
+  if (!sameArgs(head.upstreams, base.upstreams)) {
+    const added = head.upstreams.find((s) => !base.upstreams.includes(s));
+    const point = added === undefined ? undefined : (head.written.get(added) ?? added);
+    if (base.upstreams.length === 0) {
+      out.push({ key: 'upstreamNameservers', text: `sets upstreamNameservers to ${servers(head.upstreams)} (was: the nameservers of the node's /etc/resolv.conf)`, point });
+    } else if (head.upstreams.length === 0) {
+      out.push({ key: 'upstreamNameservers', text: `removes upstreamNameservers (was ${servers(base.upstreams)}): kube-dns goes back to the nameservers of the node's /etc/resolv.conf` });
+    } else {
+      out.push({ key: 'upstreamNameservers', text: `changes upstreamNameservers from ${servers(base.upstreams)} to ${servers(head.upstreams)}`, point });
+    }
+  }
+  return out;
+}
+
+/** 0-based line, in `text`, of the first line holding `"needle"` (or `needle`). */
+function lineIn(text: string | undefined, needle: string | undefined): number | undefined {
+  if (text === undefined || needle === undefined) return undefined;
+  const lines = text.split('\n');
+  for (const probe of [JSON.stringify(needle), needle]) {
+    const i = lines.findIndex((l) => l.includes(probe));
+    if (i >= 0) return i;
+  }
+  return undefined;
+}
+
+const KUBE_DNS_RELOAD =
+  'kube-dns and dnsmasq-nanny re-read the mounted ConfigMap every 10 s once the kubelet has synced it (about a minute), and dnsmasq-nanny restarts dnsmasq with the new servers in every kube-dns pod at the same time, not pod by pod';
+const KUBE_DNS_CACHES =
+  'caches in front of kube-dns (NodeLocal DNSCache, client libraries) keep serving earlier answers for up to their TTL, so a failure can stay hidden until they expire ' +
+  '(OpenAI 2024-12-11: "DNS caching made the issue far less visible until the rollouts had begun fleet-wide")';
+const KUBE_DNS_DEFAULTS = 'no stub domains, upstream servers from the node\'s /etc/resolv.conf';
+const REMEDIATION_KUBE_DNS =
+  'Ship kube-dns stub-domain and upstream changes to one small cluster first and widen them in later pull requests, checking from a pod there that names under each stub domain and external names still resolve before the next stage.';
+const REMEDIATION_KUBE_DNS_INVALID =
+  'Write stubDomains as a JSON object of lower-case domains to lists of nameserver IPs and upstreamNameservers as a JSON list of at most 3 IPs (check with `jq . <<< "$value"`), and ship it to one small cluster first.';
+
+function whyKubeDns(keys: ReadonlySet<KubeDnsKey>): string {
+  const parts: string[] = [];
+  if (keys.has('stubDomains')) {
+    parts.push('every pod resolves names under the stub domains through kube-dns (dnsPolicy ClusterFirst), so a wrong or unreachable stub nameserver breaks them for the whole cluster at once');
+  }
+  if (keys.has('upstreamNameservers')) {
+    parts.push(
+      'every pod resolves external names (outside the cluster domain and the stub domains) through the upstream servers, so a wrong or unreachable upstream breaks external name resolution for the whole cluster at once',
+    );
+  }
+  return parts.join('; ');
+}
+
+function kubeDnsChangeVerdict(o: KubeObject, head: KubeDnsConfig, changes: readonly KubeDnsChange[], was: 'valid' | 'new' | 'rejected'): Verdict {
+  const text = listing(changes.map((c) => c.text));
+  const first = changes.find((c) => c.point !== undefined) ?? changes[0];
+  const innerLine = lineIn(head.texts[first.key], first.point);
+  const keys = new Set(changes.map((c) => c.key));
+  return {
+    key: 'kube-dns-config',
+    signature: `${was}\u0000${text}`,
+    // A new ConfigMap usually brings the live one under management: medium, as a new Corefile is.
+    ...(was === 'new' ? {} : { fleetClass: 'kube-dns' }),
+    at: { object: o, path: ['data', first.key], ...(innerLine !== undefined ? { innerLine } : {}) },
+    build(g) {
+      const fleet = was !== 'new' && g.prReach.wholeFleet;
+      let message = `the kube-dns configuration in ConfigMap ${nameOf(o)} ${text}, in ${reachText(g.reach)}`;
+      if (was === 'new') {
+        message += `; the ConfigMap is new in the repository, so it is judged against kube-dns's defaults (${KUBE_DNS_DEFAULTS}): applying it replaces whatever the live ConfigMap holds, which this diff cannot show`;
+      } else if (was === 'rejected') {
+        message += `; kube-dns rejected the base version, so it is judged against kube-dns's defaults (${KUBE_DNS_DEFAULTS}), which every kube-dns pod started since then runs`;
+      }
+      message += `; ${whyKubeDns(keys)}; ${KUBE_DNS_CACHES}; ${KUBE_DNS_RELOAD}`;
+      if (fleet) message += `; one merge takes it to every cluster of the fleet${g.widened ? ' (with the copies in other files)' : ''}, so no stage can catch a failure first`;
+      return {
+        severity: fleet ? 'high' : 'medium',
+        message,
+        remediation: REMEDIATION_KUBE_DNS,
+        data: {
+          stubDomains: Object.fromEntries(head.stubDomains),
+          upstreamNameservers: head.upstreams,
+          changedKeys: [...keys].sort(cmp),
+          ...(was !== 'valid' ? { judgedAgainstDefaults: true } : {}),
+          wholeFleet: g.prReach.wholeFleet,
+        },
+      };
+    },
+  };
+}
+
+function kubeDnsInvalidVerdict(o: KubeObject, head: KubeDnsConfig, base: KubeDnsConfig): Verdict {
+  const problems = head.problems;
+  const soft = problems.every((p) => p.soft);
+  // What breaks: pods started later run the defaults instead of the base configuration.
+  const lost = isDefaultKubeDnsConfig(base) ? undefined : base;
+  const first = problems.find((p) => p.needle !== undefined) ?? problems[0];
+  const innerLine = lineIn(head.texts[first.key], first.needle);
+  const text = listing(problems.map((p) => p.text));
+  return {
+    key: 'kube-dns-config',
+    signature: `invalid\u0000${text}\u0000${lost ? 'lost' : ''}`,
+    ...(soft || !lost ? {} : { fleetClass: 'kube-dns' }),
+    at: { object: o, path: ['data', first.key], ...(innerLine !== undefined ? { innerLine } : {}) },
+    build(g) {
+      const fleet = !soft && lost !== undefined && g.prReach.wholeFleet;
+      let message =
+        `kube-dns rejects ConfigMap ${nameOf(o)} as this pull request writes it, in ${reachText(g.reach)}: ${text}; kube-dns and dnsmasq-nanny log "Invalid configuration …, ignoring update" and ignore the whole ConfigMap, ` +
+        'so running kube-dns pods keep their previous configuration, but every kube-dns pod started afterwards (a rollout, a node drain, kube-dns-autoscaler adding replicas) starts with the defaults';
+      if (lost) {
+        const gone: string[] = [];
+        if (lost.stubDomains.size > 0) gone.push(`stub domain${lost.stubDomains.size === 1 ? '' : 's'} ${listing([...lost.stubDomains.keys()].map(quote))} stop${lost.stubDomains.size === 1 ? 's' : ''} resolving`);
+        if (lost.upstreams.length > 0) gone.push(`external names go to the node's /etc/resolv.conf instead of ${servers(lost.upstreams)}`);
+        message += ` (${KUBE_DNS_DEFAULTS}): on those pods ${listing(gone)}, so lookups fail on a growing share of the DNS pods, intermittently at first`;
+      } else {
+        message += ` (${KUBE_DNS_DEFAULTS}), as today: the configuration this pull request means never applies`;
+      }
+      if (soft) message += '; the 3-server limit is that of kube-dns (kubernetes/dns, GKE\'s legacy kube-dns): GKE\'s CoreDNS-based kube-dns accepts up to 15';
+      if (fleet) message += `; one merge takes it to every cluster of the fleet${g.widened ? ' (with the copies in other files)' : ''}, so no stage can catch it first`;
+      return {
+        severity: fleet ? 'high' : 'medium',
+        message,
+        remediation: REMEDIATION_KUBE_DNS_INVALID,
+        data: { invalid: true, problems: problems.map((p) => p.text), wholeFleet: g.prReach.wholeFleet },
+      };
+    },
+  };
+}
+
+const EMPTY_KUBE_DNS: KubeDnsConfig = { stubDomains: new Map(), upstreams: [], problems: [], texts: {}, written: new Map() };
+
+/**
+ * Verdicts on a kube-dns ConfigMap: semantic changes of stubDomains / upstreamNameservers, or a head kube-dns
+ * rejects. A new ConfigMap (no base copy) and a rejected base are compared with kube-dns's defaults.
+ */
+function kubeDnsVerdicts(head: KubeObject, base: KubeObject | undefined): Verdict[] {
+  if (base && (base.doc === head.doc || sameValue(base.doc, head.doc))) return [];
+  const h = kubeDnsConfigOf(head);
+  const b = base ? kubeDnsConfigOf(base) : EMPTY_KUBE_DNS;
+  if (!h || !b) return [];
+  if (h.problems.length > 0) {
+    // Rejected before and after: kube-dns behaves as it did (this pull request makes nothing new).
+    if (b.problems.length > 0) return [];
+    return [kubeDnsInvalidVerdict(head, h, b)];
+  }
+  const rejected = b.problems.length > 0;
+  const changes = diffKubeDns(h, rejected ? EMPTY_KUBE_DNS : b);
+  if (changes.length === 0) return [];
+  return [kubeDnsChangeVerdict(head, h, changes, !base ? 'new' : rejected ? 'rejected' : 'valid')];
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // The rule
 
 /** The base copy to compare with: the unit's own, else one of the same ref in a cluster the head copy reaches. */
@@ -618,7 +977,7 @@ export const clusterDns: ChangeRule = {
     type: 'change',
     severity: 'high',
     description:
-      'Flag changes to cluster DNS: Corefile plugins of the CoreDNS ConfigMaps (high for kubernetes, forward, cache or loop reaching the whole fleet), lowered cache TTLs, and CoreDNS Deployment template, replica and rollout changes, with the bake time the cache TTL calls for.',
+      'Flag changes to cluster DNS: Corefile plugins of the CoreDNS ConfigMaps (high for kubernetes, forward, cache or loop reaching the whole fleet), stub domains and upstream nameservers of the kube-dns ConfigMap, lowered cache TTLs, and CoreDNS Deployment template, replica and rollout changes, with the bake time the cache TTL calls for.',
     docs: 'docs/rules/blast-radius/cluster-dns.md',
     remediation: REMEDIATION,
   },
@@ -632,13 +991,15 @@ export const clusterDns: ChangeRule = {
 
     for (const pair of pairs) {
       const head = pair.head;
-      if (!head || !(head.kind === 'ConfigMap' ? isClusterDnsConfigMap(head) : isClusterDnsDeployment(head))) continue;
+      if (!head) continue;
+      const kubeDns = isKubeDnsConfigMap(head);
+      if (!kubeDns && !(head.kind === 'ConfigMap' ? isClusterDnsConfigMap(head) : isClusterDnsDeployment(head))) continue;
       if (!pair.base && !baseByRef) {
         baseByRef = new Map();
         for (const b of ctx.base.objects) if (KINDS.has(b.kind)) (baseByRef.get(b.ref) ?? baseByRef.set(b.ref, []).get(b.ref)!).push(b);
       }
       const base = counterpart(ctx, head, pair.base, baseByRef ?? new Map());
-      const verdicts = verdictsOf(head, base, unitOf);
+      const verdicts = kubeDns ? kubeDnsVerdicts(head, base) : verdictsOf(head, base, unitOf);
       if (verdicts.length === 0) continue;
       const source = head.source ?? head;
       if (!sourceIds.has(source)) sourceIds.set(source, sourceIds.size);

@@ -10,7 +10,9 @@
  * with the same ref still reaches (moved from a per-cluster overlay into a shared base: nothing is lost).
  *
  * Keys (one finding per source object and ref, with the clusters that lose it and their node counts):
- * - `cluster-dns` high: the CoreDNS Deployment or its `coredns` ConfigMap (medium for `coredns-custom`);
+ * - `cluster-dns` high: the CoreDNS Deployment or its `coredns` ConfigMap (medium for `coredns-custom`, and for
+ *   the kube-dns add-on's `kube-dns` ConfigMap when it set stub domains or upstream nameservers or kube-dns
+ *   rejected it: kube-dns falls back to its defaults; quiet when it held neither);
  * - `network-daemonset` high: kube-proxy or a CNI agent DaemonSet;
  * - `crd` high when custom resources of the type are still applied by the head in a cluster that loses the
  *   CRD (the cascade deletes them and their next sync fails), medium otherwise;
@@ -29,6 +31,7 @@
 import { objectsByUnit } from '../../src/agents/kit.js';
 import { pairObjects } from '../../src/changes.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkDaemonSet } from '../../src/critical.js';
+import { isKubeDnsConfigMap, kubeDnsConfigOf } from './cluster-dns.js';
 import { formatCount } from '../../src/load-model.js';
 import { nodesText, reachOf, reachText } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
@@ -126,7 +129,7 @@ function keyOf(o: KubeObject): Key | undefined {
     case 'Deployment':
       return isClusterDnsDeployment(o) ? 'cluster-dns' : undefined;
     case 'ConfigMap':
-      return isClusterDnsConfigMap(o) ? 'cluster-dns' : undefined;
+      return isClusterDnsConfigMap(o) || isKubeDnsConfigMap(o) ? 'cluster-dns' : undefined;
     case 'DaemonSet':
       return isNetworkDaemonSet(o) ? 'network-daemonset' : undefined;
     case 'CustomResourceDefinition':
@@ -205,7 +208,45 @@ function ttlText(corefile: string | undefined): string {
 const DNS_LOCKOUT =
   'in-cluster GitOps controllers cannot resolve their Git or Helm source any more, so reverting this in Git may never reach the cluster';
 
-function clusterDnsVerdict(o: KubeObject, baseUnit: readonly KubeObject[]): Verdict {
+const KUBE_DNS_REMEDIATION =
+  'Keep the kube-dns ConfigMap in the repository (when moving to another DNS, configure its stub domains and upstream servers there first), or stop managing it without deleting it (annotate it `argocd.argoproj.io/sync-options: Prune=false` or `kustomize.toolkit.fluxcd.io/prune: disabled` in an earlier pull request).';
+
+/**
+ * The kube-dns add-on's ConfigMap deleted: kube-dns mounts it as an optional volume, which empties at the
+ * kubelet's next sync, and then runs its defaults (kubernetes/dns `NewDefaultConfig`): no stub domains, upstream
+ * servers from the node's /etc/resolv.conf. Undefined (quiet) when it configured neither.
+ */
+function kubeDnsDeletionVerdict(o: KubeObject): Verdict | undefined {
+  const config = kubeDnsConfigOf(o);
+  if (!config) return undefined; // not a ConfigMap the API server accepts: nothing to delete
+  const what = `kube-dns ConfigMap ${quote(nsName(o))}`;
+  const reset =
+    'kube-dns goes back to its defaults (no stub domains, upstream servers from the node\'s /etc/resolv.conf) within about a minute or two (its ConfigMap volume is optional and empties at the kubelet\'s next sync; kube-dns and dnsmasq-nanny re-read it every 10 s, and dnsmasq-nanny restarts dnsmasq in every kube-dns pod)';
+  if (config.problems.length > 0) {
+    return {
+      key: 'cluster-dns',
+      severity: 'medium',
+      what,
+      consequence: `${reset}; kube-dns rejected its content (${listing(config.problems.map((p) => p.text))}), so running kube-dns pods may still hold stub domains and upstream servers from an earlier version, and those go too`,
+      remediation: KUBE_DNS_REMEDIATION,
+    };
+  }
+  const parts: string[] = [];
+  const domains = [...config.stubDomains.keys()];
+  if (domains.length > 0) {
+    parts.push(
+      `stub domain${domains.length === 1 ? '' : 's'} ${listing(domains.map(quote))} ${domains.length === 1 ? 'is' : 'are'} dropped, so names under ${domains.length === 1 ? 'it' : 'them'} stop resolving for every pod there (their queries go to the upstream servers, which do not serve a private zone)`,
+    );
+  }
+  if (config.upstreams.length > 0) {
+    parts.push(`external names are resolved by the nameservers of the node's /etc/resolv.conf instead of ${listing(config.upstreams.map(quote))}`);
+  }
+  if (parts.length === 0) return undefined; // it held the defaults: kube-dns runs the same without it
+  return { key: 'cluster-dns', severity: 'medium', what, consequence: `${reset}: ${listing(parts)}`, remediation: KUBE_DNS_REMEDIATION };
+}
+
+function clusterDnsVerdict(o: KubeObject, baseUnit: readonly KubeObject[]): Verdict | undefined {
+  if (o.kind === 'ConfigMap' && isKubeDnsConfigMap(o)) return kubeDnsDeletionVerdict(o);
   if (o.kind === 'Deployment') {
     const cm = baseUnit.find((b) => b.kind === 'ConfigMap' && b.name === 'coredns' && isClusterDnsConfigMap(b));
     return {
@@ -480,7 +521,7 @@ export const deletion: ChangeRule = {
     type: 'change',
     severity: 'high',
     description:
-      'Flag deletions that break a whole cluster: CoreDNS, kube-proxy or a CNI DaemonSet, a CustomResourceDefinition (its custom resources go with it), an API Priority and Fairness object, or the last PodDisruptionBudget of a multi-replica workload, with the clusters and nodes that lose it.',
+      'Flag deletions that break a whole cluster: CoreDNS or the kube-dns ConfigMap, kube-proxy or a CNI DaemonSet, a CustomResourceDefinition (its custom resources go with it), an API Priority and Fairness object, or the last PodDisruptionBudget of a multi-replica workload, with the clusters and nodes that lose it.',
     docs: 'docs/rules/blast-radius/deletion.md',
     remediation:
       'Keep what the clusters need, or stop managing it without deleting it (the GitOps prune annotations, in an earlier pull request), and remove it one cluster at a time once nothing depends on it.',

@@ -21,11 +21,12 @@
  * The implicit cluster `unmapped` is not part of the fleet here (its reach is unknown).
  */
 import { changedPairs, sameValue } from '../../src/changes.js';
-import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkDaemonSet } from '../../src/critical.js';
+import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkConfigMap, isNetworkDaemonSet } from '../../src/critical.js';
 import { podSpecPath } from '../../src/kube.js';
 import { formatCount } from '../../src/load-model.js';
 import { reachOf, reachText, type Reach } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
+import { isKubeDnsConfigMap } from './cluster-dns.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
@@ -47,20 +48,35 @@ function templatePath(kind: string): YamlPath | undefined {
   return p && p.length > 1 ? p.slice(0, -1) : undefined;
 }
 
-/** What changed in one unit's copy, or undefined when nothing but metadata did. */
-function changeOf(base: KubeObject | undefined, head: KubeObject | undefined): Change | undefined {
+/** What changed in one unit's copy (every kind of change it holds); empty when nothing but metadata did. */
+function changesOf(base: KubeObject | undefined, head: KubeObject | undefined): Change[] {
   // Creation and deletion are judged by what is created or deleted (new-daemonset, network-daemonset,
   // admission-webhook, deletion …): a new Namespace or Role in every cluster is no fan-out risk.
-  if (!base || !head) return undefined;
-  if (base.doc === head.doc) return undefined;
+  if (!base || !head || base.doc === head.doc) return [];
+  const out = new Set<Change>();
   const path = templatePath(head.kind);
-  if (path && !sameValue(getIn(base.doc, path), getIn(head.doc, path))) return 'pod-template';
-  const keys = new Set([...Object.keys(base.doc), ...Object.keys(head.doc)]);
-  for (const k of keys) {
-    if (NOT_CONTENT.has(k) || sameValue(base.doc[k], head.doc[k])) continue;
-    return head.kind === 'ConfigMap' || head.kind === 'Secret' ? (k === 'data' || k === 'binaryData' || k === 'stringData' ? 'data' : 'spec') : 'spec';
+  if (path && !sameValue(getIn(base.doc, path), getIn(head.doc, path))) out.add('pod-template');
+  const configData = head.kind === 'ConfigMap' || head.kind === 'Secret';
+  for (const k of new Set([...Object.keys(base.doc), ...Object.keys(head.doc)])) {
+    if (NOT_CONTENT.has(k)) continue;
+    if (k === 'spec' && path) {
+      // The rest of a workload's spec, its pod template aside.
+      const rest = (d: Record<string, unknown>) => {
+        const spec = asMap(d.spec);
+        return spec ? Object.fromEntries(Object.entries(spec).filter(([key]) => key !== path[1])) : d.spec;
+      };
+      if (!sameValue(rest(base.doc), rest(head.doc))) out.add('spec');
+      continue;
+    }
+    if (sameValue(base.doc[k], head.doc[k])) continue;
+    out.add(configData && (k === 'data' || k === 'binaryData' || k === 'stringData') ? 'data' : 'spec');
   }
-  return undefined;
+  return [...out];
+}
+
+/** `OnDelete` when a DaemonSet's or StatefulSet's pods take a new template only when they are recreated. */
+function onDelete(o: KubeObject): boolean {
+  return (o.kind === 'DaemonSet' || o.kind === 'StatefulSet') && asString(getIn(o.doc, ['spec', 'updateStrategy', 'type'])) === 'OnDelete';
 }
 
 /** `image "a:1" → "a:2" (container "agent")` for each container whose image changed. */
@@ -90,7 +106,7 @@ function imageChanges(base: KubeObject, head: KubeObject): string[] {
 /** One object (all copies of one source with one ref) changed in several clusters. */
 interface Group {
   change: Change;
-  base?: KubeObject;
+  base?: KubeObject | undefined;
   head?: KubeObject;
   clusters: Set<string>;
   /** Files holding the changed copies. */
@@ -114,6 +130,12 @@ function verdict(g: Group, reach: Reach): { severity: Severity; what: string } {
     case 'pod-template': {
       const images = g.base && g.head ? imageChanges(g.base, g.head) : [];
       const change = images.length > 0 ? listing(images) : 'its pod template changes';
+      if (onDelete(o)) {
+        return {
+          severity: 'low',
+          what: `${change}, but its updateStrategy is OnDelete: nothing restarts at merge, and each pod takes the change when it is recreated (a new node, an eviction, a manual delete) in every reached cluster, in no stage order`,
+        };
+      }
       if (o.kind === 'DaemonSet') {
         return {
           severity: reach.nodes >= HIGH_NODES ? 'high' : 'medium',
@@ -154,32 +176,41 @@ export const fleetFanOut: ChangeRule = {
     const knownNames = new Set(known.map((c) => c.name));
     const fleetNodes = known.reduce((n, c) => n + c.nodes, 0);
 
+    // One group per object (Kind/namespace/name) and kind of change: the clusters where that change
+    // happens, whether they share the object's file or each has a copy (the same bump in every cluster's
+    // folder fans out too). A change confined to one cluster never borrows another change's clusters.
     const groups = new Map<string, Group>();
     for (const pair of changedPairs(ctx.base, ctx.head)) {
-      const change = changeOf(pair.base, pair.head);
-      if (!change) continue;
-      const o = (pair.head ?? pair.base)!;
-      // kube-proxy / CNI DaemonSets are network-daemonset's (with their rollout pace), cluster DNS is
-      // cluster-dns's.
-      if (isNetworkDaemonSet(o) || isClusterDnsDeployment(o) || isClusterDnsConfigMap(o)) continue;
-      const side = 'head';
-      const clusters = ctx.fleet.clustersOfObject(o, side).filter((c) => knownNames.has(c));
+      const changes = changesOf(pair.base, pair.head);
+      if (changes.length === 0) continue;
+      const o = pair.head!;
+      // kube-proxy / CNI DaemonSets and their ConfigMaps are network-daemonset's (with their rollout
+      // pace), cluster DNS (CoreDNS, the kube-dns ConfigMap) is cluster-dns's.
+      if (isNetworkDaemonSet(o) || isNetworkConfigMap(o) || isClusterDnsDeployment(o) || isClusterDnsConfigMap(o) || isKubeDnsConfigMap(o)) continue;
+      const clusters = ctx.fleet.clustersOfObject(o, 'head').filter((c) => knownNames.has(c));
       if (clusters.length === 0) continue;
-      // One object (Kind/namespace/name) changed in several clusters is one change, whether the clusters
-      // share its file or each has a copy (the same bump in every cluster's folder fans out too).
-      const id = `${pair.ref}\u0000${side}`;
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { change, clusters: new Set(), files: new Set(), ...(pair.base ? { base: pair.base } : {}), ...(pair.head ? { head: pair.head } : {}) }));
-      if (RANK[change] > RANK[g.change]) Object.assign(g, { change, base: pair.base, head: pair.head });
-      g.files.add(sourceFile(o));
-      for (const c of clusters) g.clusters.add(c);
+      for (const change of changes) {
+        const id = `${pair.ref}\u0000${change}`;
+        let g = groups.get(id);
+        if (!g) groups.set(id, (g = { change, clusters: new Set(), files: new Set(), base: pair.base, head: o }));
+        g.files.add(sourceFile(o));
+        for (const c of clusters) g.clusters.add(c);
+      }
     }
 
+    // Per object, the most serious change that fans out by its own clusters.
+    const fanning = new Map<string, { g: Group; reach: Reach; everywhere: boolean }>();
     for (const g of groups.values()) {
       const reach = reachOf(ctx.fleet, g.clusters);
       const everywhere = reach.clusters.length === known.length;
       // One cluster is a stage, not a fan-out (its own rollout strategy paces it), however big it is.
       if (reach.clusters.length < 2 || (!everywhere && reach.nodes * 2 <= fleetNodes)) continue;
+      const ref = g.head!.ref;
+      const known_ = fanning.get(ref);
+      if (!known_ || RANK[g.change] > RANK[known_.g.change]) fanning.set(ref, { g, reach, everywhere });
+    }
+
+    for (const { g, reach, everywhere } of fanning.values()) {
       const o = (g.head ?? g.base)!;
       const { severity, what } = verdict(g, reach);
       const scope = everywhere

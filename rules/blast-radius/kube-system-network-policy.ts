@@ -236,7 +236,7 @@ function consequence(c: PodClass, needs: readonly Need[], ns: string): string {
   if (c.id === 'coredns') {
     if (needs.includes('api')) effects.push('it loses its watch on Services and EndpointSlices, so a restarted CoreDNS pod answers SERVFAIL for every cluster name and running ones go stale');
     if (needs.includes('dns')) effects.push('it cannot forward to its upstream resolvers, so no external name resolves');
-    effects.push('that is name resolution for every pod of the cluster, up to 150,000 in a 5,000-node cluster');
+    effects.push('that is name resolution for every pod of the cluster (about 30 a node)');
   } else if (c.id === 'every') {
     if (needs.includes('api')) effects.push(ns === DNS_NAMESPACE ? 'controllers there (cluster-autoscaler, cloud, CSI and ingress controllers, metrics-server) lose the API server' : 'the CNI controllers there lose the API server');
     if (needs.includes('dns')) effects.push('they cannot resolve the cloud and webhook endpoints they call by name');
@@ -296,7 +296,7 @@ function verdicts(b: Blame, ns: string): Verdict[] {
   const dnsNamespace = ns === DNS_NAMESPACE;
   const lockOut = `lock-out risk: in-cluster recovery that needs DNS or these controllers fails with them; ${BREAK_GLASS(ns, o.name)}`;
   const egressText = [...b.egress].map(([c, needs]) => consequence(c, needs, ns));
-  const dnsIngressText = `pods in other namespaces can no longer query CoreDNS on UDP 53, so name resolution fails for every pod of the cluster, up to 150,000 in a 5,000-node cluster`;
+  const dnsIngressText = `pods in other namespaces can no longer query CoreDNS on UDP 53, so name resolution fails for every pod of the cluster (about 30 a node)`;
   const out: Verdict[] = [];
 
   const denyEgress = b.egress.size > 0 && denies(p, 'Egress');

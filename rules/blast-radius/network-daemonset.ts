@@ -24,12 +24,13 @@
  *   recognised by name (NETWORK_CONFIGMAPS) in the namespace of a networking DaemonSet of the same unit, or
  *   in kube-system (or no namespace written) when the unit has none (kube-proxy installed by the provider,
  *   its ConfigMap managed here). Medium; high when the change reaches the whole fleet (as above).
- * Copies of one source across units are one finding over the union of their clusters (with `clusters`),
+ * Copies of one object across units (one shared file, or one file per cluster) are one finding over the
+ * union of their clusters (with `clusters`),
  * so messages carry the reach. The implicit cluster `unmapped` is not part of the fleet for "whole fleet"
  * (its reach is unknown), as in blast-radius/fleet-fan-out.
  */
 import { sameValue } from '../../src/changes.js';
-import { isNetworkDaemonSet } from '../../src/critical.js';
+import { isNetworkDaemonSet, NETWORK_CONFIGMAPS } from '../../src/critical.js';
 import { formatCount } from '../../src/load-model.js';
 import { reachOf, reachText, type Reach } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
@@ -43,15 +44,6 @@ const KIND = 'DaemonSet';
 /** Above this share of a cluster's nodes per rolling-update step, a fleet-wide change is high (CRIT-NET-1). */
 export const MAX_STEP_PERCENT = 10;
 
-/**
- * ConfigMaps that configure node networking agents, by name: kube-proxy (kubeadm `kube-proxy`, EKS
- * `kube-proxy-config`), Calico (`calico-config`), Canal (`canal-config`), Cilium (`cilium-config`), Flannel
- * (`kube-flannel-cfg`), Antrea (`antrea-config`), AWS VPC CNI (`amazon-vpc-cni`), kube-router (`kube-router-cfg`).
- */
-export const NETWORK_CONFIGMAPS: ReadonlySet<string> = new Set([
-  'kube-proxy', 'kube-proxy-config', 'calico-config', 'canal-config', 'cilium-config', 'kube-flannel-cfg',
-  'antrea-config', 'amazon-vpc-cni', 'kube-router-cfg',
-]);
 
 const REMEDIATION_NEW =
   'Create a networking DaemonSet on one small cluster first, limited to a labelled node pool by a nodeSelector, and widen it pool by pool and cluster by cluster in later pull requests, moving each node off any previous agent before the new one lands.';
@@ -77,10 +69,16 @@ function agentOf(o: KubeObject): string {
   return 'CNI agent';
 }
 
-/** True when the clusters are the whole fleet: every known cluster of two or more, or more than half its nodes. */
+/**
+ * True when the clusters are the whole fleet: every known cluster of two or more, or two or more clusters
+ * with more than half its nodes (one cluster of a bigger fleet is a stage, however big, as in
+ * fleet-fan-out), or the only cluster of a one-cluster fleet.
+ */
 function wholeFleet(fleet: Fleet, reach: Reach): boolean {
   if (reach.wholeFleet) return true;
-  const nodes = reach.clusters.filter((c) => !c.implicit).reduce((n, c) => n + c.nodes, 0);
+  const reached = reach.clusters.filter((c) => !c.implicit);
+  if (fleet.clusters.filter((c) => !c.implicit).length >= 2 && reached.length < 2) return false;
+  const nodes = reached.reduce((n, c) => n + c.nodes, 0);
   return fleet.totalNodes > 0 && nodes * 2 > fleet.totalNodes;
 }
 
@@ -214,13 +212,15 @@ interface Group {
   change?: 'changed' | 'added' | 'deleted';
 }
 
+/**
+ * One finding per object (Kind/namespace/name) and kind of change, over the clusters where it happens:
+ * whether the clusters share the object's file or each has a copy, one pull request changing them all
+ * reaches them all at once.
+ */
 class Groups {
-  private readonly ids = new Map<KubeObject, number>();
   readonly all = new Map<string, Group>();
   add(o: KubeObject, extra: string, clusters: readonly string[], make: () => Omit<Group, 'clusters'>): void {
-    const source = o.source ?? o;
-    if (!this.ids.has(source)) this.ids.set(source, this.ids.size);
-    const id = `${this.ids.get(source)}\u0000${o.ref}\u0000${extra}`;
+    const id = `${o.ref}\u0000${extra}`;
     let g = this.all.get(id);
     if (!g) this.all.set(id, (g = { ...make(), clusters: new Set() }));
     for (const c of clusters) g.clusters.add(c);

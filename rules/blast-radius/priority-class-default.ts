@@ -43,8 +43,8 @@ export const HIGH_VALUE_THRESHOLD = 100_000_000;
 const SYSTEM_CLASSES: Readonly<Record<string, number>> = { 'system-cluster-critical': 2_000_000_000, 'system-node-critical': 2_000_001_000 };
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
-/** Pods per node and nodes at the Kubernetes scalability limit (RULEBOOK [S-THRESH]). */
-const PODS_AT_LIMIT = 150_000;
+/** Pods a node runs in the load model's default (fleet.defaults.podsPerNode). */
+const PODS_PER_NODE = 30;
 
 const REMEDIATION_DEFAULT =
   'Leave globalDefault false and set priorityClassName on the workloads that need a non-default priority, or roll the new default out to one cluster first and check which workloads it outranks or puts below others.';
@@ -152,12 +152,15 @@ export const priorityClassDefault: StateRule = {
             `; the same deployment also marks ${listing(others.map((x) => `PriorityClass ${quote(x.name)} (value ${formatCount(valueOf(x)!)})`))} as global default: ` +
             `the API server admits only one, so whichever is applied second is rejected, and if several exist the lowest value (${formatCount(lowest)}) wins`;
         }
+        // Value 0 with the default policy is what such pods had anyway: worth knowing (quotas scoped to the
+        // class start counting them), not a risk.
+        const harmless = value === 0 && preempts && others.length === 0;
         ctx.report({
           key: 'global-default',
-          severity: 'high',
+          severity: harmless ? 'low' : 'high',
           message:
             `globalDefault: true makes PriorityClass ${name} the global default: every pod created without a priorityClassName, in every namespace, ` +
-            `gets priority ${formatCount(value)} and ${policyText(p)} — up to ${formatCount(PODS_AT_LIMIT)} pods in a 5,000-node cluster; ` +
+            `gets priority ${formatCount(value)} and ${policyText(p)} — about ${PODS_PER_NODE} pods a node, every pod of a cluster of N nodes up to ${PODS_PER_NODE}·N; ` +
             `${defaultEffect(value, preempts)}; pods that exist keep their priority, so the change spreads as workloads are recreated${second}`,
           remediation: REMEDIATION_DEFAULT,
           at: { object: o, path: ['globalDefault'] },

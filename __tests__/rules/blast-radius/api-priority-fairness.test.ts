@@ -200,6 +200,8 @@ spec:
 
 ruleTester(apiPriorityFairness).run({
   valid: [
+    // The mandatory `exempt` FlowSchema (precedence 1) already exempts system:masters: nothing changes.
+    { name: 'exempt: group system:masters only', files: { [F]: fs({ name: 'masters-exempt', subjects: [{ group: 'system:masters' }] }) } },
     // exempt
     { name: 'exempt: a break-glass FlowSchema for named users only', files: { [F]: exemptNamedUsers } },
     { name: 'exempt: health probes only, for every group (like the suggested "probes")', files: { [F]: probesLike } },

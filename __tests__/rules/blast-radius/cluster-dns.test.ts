@@ -4,7 +4,8 @@
  * Deployment (only kube-prometheus's CoreDNS ServiceMonitor), so there are no real-world cases here.
  */
 import { describe, expect, it } from 'vitest';
-import { clusterDns } from '../../../rules/blast-radius/cluster-dns.js';
+import { clusterDns, isKubeDnsConfigMap, kubeDnsConfigOf } from '../../../rules/blast-radius/cluster-dns.js';
+import type { KubeObject } from '../../../src/types.js';
 import { cacheSettings, cacheTtlOf, canonical, goDuration, kubernetesTtl, normalizeKey, parseCorefile, parseDirectives, serveStaleOf } from '../../../src/corefile.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
 import { FLEET, SHARED } from '../../helpers/fleets.js';
@@ -571,5 +572,311 @@ describe('src/corefile.ts', () => {
     const k = parseCorefile(DEFAULT_COREFILE).servers[0].directives[3];
     expect(kubernetesTtl(k)).toEqual({ ttl: 30, line: 9 });
     expect(kubernetesTtl({ name: 'kubernetes', args: [], line: 4 })).toEqual({ ttl: 5, line: 4 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// The kube-dns ConfigMap (kube-dns add-on, GKE's default): stubDomains and upstreamNameservers
+
+const KUBE_DNS = 'infrastructure/kube-dns.yaml';
+const KD_CANARY = 'clusters/canary-1/kube-dns.yaml';
+const KD_PROD_US = 'clusters/prod-us/kube-dns.yaml';
+const KD_PROD_EU = 'clusters/prod-eu/kube-dns.yaml';
+
+interface KubeDnsSpec {
+  name?: string;
+  /** null: no namespace written. */
+  namespace?: string | null;
+  annotations?: Record<string, string>;
+  /** Data keys as literal blocks. */
+  data?: Record<string, string>;
+}
+
+function kubeDnsCm(k: KubeDnsSpec = {}): string {
+  const lines = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', `  name: ${k.name ?? 'kube-dns'}`];
+  if (k.namespace !== null) lines.push(`  namespace: ${k.namespace ?? 'kube-system'}`);
+  lines.push('  labels:', '    addonmanager.kubernetes.io/mode: EnsureExists');
+  if (k.annotations) lines.push('  annotations:', ...Object.entries(k.annotations).map(([a, v]) => `    ${a}: ${JSON.stringify(v)}`));
+  if (k.data) {
+    lines.push('data:');
+    for (const [key, v] of Object.entries(k.data)) lines.push(`  ${key}: |`, ...block(v));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const STUBS = '{"corp.example.com": ["10.150.0.1", "10.150.0.2"]}';
+const UPSTREAMS = '["8.8.8.8", "8.8.4.4"]';
+const kdBase = kubeDnsCm({ data: { stubDomains: STUBS, upstreamNameservers: UPSTREAMS } });
+const kdReformatted = kubeDnsCm({
+  data: { stubDomains: '{\n  "corp.example.com": [\n    "10.150.0.1",\n    "10.150.0.2"\n  ]\n}', upstreamNameservers: '[\n  "8.8.8.8",\n  "8.8.4.4"\n]' },
+});
+const kdReordered = kubeDnsCm({
+  data: { upstreamNameservers: '["8.8.4.4:53", "8.8.8.8"]', stubDomains: '{"corp.example.com": ["10.150.0.2", "10.150.0.1:53"]}' },
+});
+const kdAnnotated = kubeDnsCm({ annotations: { 'example.com/owner': 'dns-team' }, data: { stubDomains: STUBS, upstreamNameservers: UPSTREAMS } });
+const kdUpstream = kubeDnsCm({ data: { stubDomains: STUBS, upstreamNameservers: '["10.0.0.53",\n "10.0.1.53"]' } });
+const kdStubAdded = kubeDnsCm({ data: { stubDomains: '{\n  "corp.example.com": ["10.150.0.1", "10.150.0.2"],\n  "consul.internal": ["10.160.0.10"]\n}', upstreamNameservers: UPSTREAMS } });
+const kdTwoStubs = kubeDnsCm({ data: { stubDomains: '{\n  "corp.example.com": ["10.150.0.1", "10.150.0.2"],\n  "legacy.corp": ["10.9.9.9"]\n}', upstreamNameservers: UPSTREAMS } });
+const kdStubServer = kubeDnsCm({ data: { stubDomains: '{\n  "corp.example.com": [\n    "10.150.0.1",\n    "10.150.0.9"\n  ]\n}', upstreamNameservers: UPSTREAMS } });
+const kdStubsOnly = kubeDnsCm({ data: { stubDomains: STUBS } });
+const kdEmpty = kubeDnsCm();
+const kdCurly = kubeDnsCm({ data: { stubDomains: '{\u201ccorp.example.com\u201d: [\u201c10.150.0.1\u201d, \u201c10.150.0.2\u201d]}', upstreamNameservers: UPSTREAMS } });
+const kdCurlyOther = kubeDnsCm({ data: { stubDomains: '{\u201ccorp.example.com\u201d: [\u201c10.150.0.1\u201d]}', upstreamNameservers: UPSTREAMS } });
+const kdTrailingDot = kubeDnsCm({ data: { stubDomains: '{\n  "corp.example.com": ["10.150.0.1", "10.150.0.2"],\n  "consul.internal.": ["10.160.0.10"]\n}', upstreamNameservers: UPSTREAMS } });
+const kdFourUpstreams = kubeDnsCm({ data: { stubDomains: STUBS, upstreamNameservers: '["8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1"]' } });
+const kdBadOnDefaults = kubeDnsCm({ data: { stubDomains: "{'corp.example.com': ['10.150.0.1']}" } });
+
+ruleTester(clusterDns).run({
+  valid: [
+    { name: 'kube-dns: the JSON values reformatted (whitespace, line breaks), fleet-wide', config: SHARED, base: { [KUBE_DNS]: kdBase }, files: { [KUBE_DNS]: kdReformatted } },
+    { name: 'kube-dns: keys, domains and nameservers reordered, "IP:53" spelled out', config: SHARED, base: { [KUBE_DNS]: kdBase }, files: { [KUBE_DNS]: kdReordered } },
+    { name: 'kube-dns: an annotation added', config: SHARED, base: { [KUBE_DNS]: kdBase }, files: { [KUBE_DNS]: kdAnnotated } },
+    {
+      name: 'kube-dns: a ConfigMap named kube-dns in another namespace changes its upstreams',
+      config: SHARED,
+      base: { [KUBE_DNS]: kubeDnsCm({ namespace: 'dns-tests', data: { upstreamNameservers: UPSTREAMS } }) },
+      files: { [KUBE_DNS]: kubeDnsCm({ namespace: 'dns-tests', data: { upstreamNameservers: '["10.0.0.53"]' } }) },
+    },
+    {
+      name: 'kube-dns: a ConfigMap of another name in kube-system with the same keys',
+      config: SHARED,
+      base: { [KUBE_DNS]: kubeDnsCm({ name: 'kube-dns-staging', data: { upstreamNameservers: UPSTREAMS } }) },
+      files: { [KUBE_DNS]: kubeDnsCm({ name: 'kube-dns-staging', data: { upstreamNameservers: '["10.0.0.53"]' } }) },
+    },
+    { name: 'kube-dns: a new ConfigMap with no data (the GKE default)', config: SHARED, files: { [KUBE_DNS]: kdEmpty } },
+    { name: 'kube-dns: upstreamNameservers "[]" added (the same as absent)', config: SHARED, base: { [KUBE_DNS]: kdStubsOnly }, files: { [KUBE_DNS]: kubeDnsCm({ data: { stubDomains: STUBS, upstreamNameservers: '[]' } }) } },
+    { name: 'kube-dns: a rejected value edited, still rejected', config: SHARED, base: { [KUBE_DNS]: kdCurly }, files: { [KUBE_DNS]: kdCurlyOther } },
+    {
+      name: 'kube-dns: only the federations key changes (not read by this rule)',
+      config: SHARED,
+      base: { [KUBE_DNS]: kubeDnsCm({ data: { stubDomains: STUBS, federations: 'myfed=example.com' } }) },
+      files: { [KUBE_DNS]: kubeDnsCm({ data: { stubDomains: STUBS, federations: 'myfed=example.org' } }) },
+    },
+    { name: 'kube-dns: the ConfigMap deleted (left to blast-radius/deletion)', config: FLEET, base: { [KD_CANARY]: kdBase, 'clusters/canary-1/x.yaml': dep }, files: { 'clusters/canary-1/x.yaml': dep } },
+    {
+      name: 'kube-dns odd input: data as a string, stubDomains as a YAML map (the API server rejects both)',
+      config: FLEET,
+      base: { [KD_CANARY]: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-dns, namespace: kube-system}\ndata: nope\n' },
+      files: { [KD_CANARY]: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-dns, namespace: kube-system}\ndata:\n  stubDomains: {corp.example.com: [10.150.0.1]}\n' },
+    },
+  ],
+  invalid: [
+    {
+      name: 'kube-dns: upstreams changed on one cluster: medium',
+      config: FLEET,
+      base: { [KD_CANARY]: kdBase, [KD_PROD_US]: kdBase },
+      files: { [KD_CANARY]: kdUpstream, [KD_PROD_US]: kdBase },
+      findings: [
+        f('medium', 'kube-dns-config', kdUpstream, '"10.0.0.53"', [
+          'the kube-dns configuration in ConfigMap "kube-system/kube-dns" changes upstreamNameservers from "8.8.4.4" and "8.8.8.8" to "10.0.0.53" and "10.0.1.53", in cluster "canary-1" (60 nodes)',
+          'a wrong or unreachable upstream breaks external name resolution for the whole cluster at once',
+          'caches in front of kube-dns (NodeLocal DNSCache, client libraries) keep serving earlier answers',
+          OPENAI,
+          'dnsmasq-nanny restarts dnsmasq with the new servers in every kube-dns pod at the same time, not pod by pod',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns: upstreams changed in a file every cluster receives: high',
+      config: SHARED,
+      base: { [KUBE_DNS]: kdBase },
+      files: { [KUBE_DNS]: kdUpstream },
+      findings: [
+        f('high', 'kube-dns-config', kdUpstream, '"10.0.0.53"', [
+          'in 3 clusters, 8,060 nodes: canary-1 (60), prod-eu (3,200), prod-us (4,800)',
+          'one merge takes it to every cluster of the fleet, so no stage can catch a failure first',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns: the same upstream change in every per-cluster file: high on each',
+      config: FLEET,
+      base: { [KD_CANARY]: kdBase, [KD_PROD_US]: kdBase, [KD_PROD_EU]: kdBase },
+      files: { [KD_CANARY]: kdUpstream, [KD_PROD_US]: kdUpstream, [KD_PROD_EU]: kdUpstream },
+      findings: [0, 1, 2].map(() => f('high', 'kube-dns-config', kdUpstream, '"10.0.0.53"', ['(with the copies in other files)'])),
+    },
+    {
+      name: 'kube-dns: a stub domain added fleet-wide: high, at the domain',
+      config: SHARED,
+      base: { [KUBE_DNS]: kdBase },
+      files: { [KUBE_DNS]: kdStubAdded },
+      findings: [
+        f('high', 'kube-dns-config', kdStubAdded, '"consul.internal"', [
+          'adds stub domain "consul.internal" ("10.160.0.10"), in 3 clusters',
+          'every pod resolves names under the stub domains through kube-dns (dnsPolicy ClusterFirst)',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns: a stub domain removed on one cluster: medium, at the key',
+      config: FLEET,
+      base: { [KD_CANARY]: kdTwoStubs },
+      files: { [KD_CANARY]: kdBase },
+      findings: [f('medium', 'kube-dns-config', kdBase, 'stubDomains: |', ['removes stub domain "legacy.corp" (was "10.9.9.9"): its names go to the upstream servers, which do not serve a private zone'])],
+    },
+    {
+      name: 'kube-dns: a stub domain re-pointed: at the new nameserver',
+      config: FLEET,
+      base: { [KD_CANARY]: kdBase },
+      files: { [KD_CANARY]: kdStubServer },
+      findings: [f('medium', 'kube-dns-config', kdStubServer, '"10.150.0.9"', ['changes the nameservers of stub domain "corp.example.com" from "10.150.0.1" and "10.150.0.2" to "10.150.0.1" and "10.150.0.9"'])],
+    },
+    {
+      name: 'kube-dns: upstreamNameservers set where the node\'s resolv.conf served',
+      config: FLEET,
+      base: { [KD_CANARY]: kdStubsOnly },
+      files: { [KD_CANARY]: kdBase },
+      findings: [f('medium', 'kube-dns-config', kdBase, '["8.8.8.8"', ['sets upstreamNameservers to "8.8.4.4" and "8.8.8.8" (was: the nameservers of the node\'s /etc/resolv.conf)'])],
+    },
+    {
+      name: 'kube-dns: the ConfigMap with no namespace written is recognised',
+      config: FLEET,
+      base: { [KD_CANARY]: kubeDnsCm({ namespace: null, data: { stubDomains: STUBS, upstreamNameservers: UPSTREAMS } }) },
+      files: { [KD_CANARY]: kubeDnsCm({ namespace: null, data: { stubDomains: STUBS, upstreamNameservers: '["10.0.0.53"]' } }) },
+      findings: [f('medium', 'kube-dns-config', kubeDnsCm({ namespace: null, data: { stubDomains: STUBS, upstreamNameservers: '["10.0.0.53"]' } }), '["10.0.0.53"]', ['ConfigMap "kube-dns" changes upstreamNameservers'])],
+    },
+    {
+      name: 'kube-dns: stubDomains rewritten with typographic quotes, fleet-wide: high (pods started later lose the stub domains)',
+      config: SHARED,
+      base: { [KUBE_DNS]: kdBase },
+      files: { [KUBE_DNS]: kdCurly },
+      findings: [
+        f('high', 'kube-dns-config', kdCurly, 'stubDomains: |', [
+          'kube-dns rejects ConfigMap "kube-system/kube-dns" as this pull request writes it, in 3 clusters, 8,060 nodes',
+          ': stubDomains is not valid JSON: it uses typographic quotes (“ ”) where JSON needs straight double quotes;',
+          'ignore the whole ConfigMap, so running kube-dns pods keep their previous configuration, but every kube-dns pod started afterwards',
+          'on those pods stub domain "corp.example.com" stops resolving and external names go to the node\'s /etc/resolv.conf instead of "8.8.4.4" and "8.8.8.8"',
+          'one merge takes it to every cluster of the fleet, so no stage can catch it first',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns: a stub domain with a trailing dot on one cluster: medium, at the domain',
+      config: FLEET,
+      base: { [KD_CANARY]: kdBase },
+      files: { [KD_CANARY]: kdTrailingDot },
+      findings: [f('medium', 'kube-dns-config', kdTrailingDot, '"consul.internal."', ['stub domain "consul.internal." is not a valid domain for kube-dns (lower-case DNS-1123 subdomain, no trailing dot)'])],
+    },
+    {
+      name: 'kube-dns: four upstreams fleet-wide: medium (GKE\'s CoreDNS-based kube-dns accepts up to 15)',
+      config: SHARED,
+      base: { [KUBE_DNS]: kdBase },
+      files: { [KUBE_DNS]: kdFourUpstreams },
+      findings: [f('medium', 'kube-dns-config', kdFourUpstreams, 'upstreamNameservers: |', ['upstreamNameservers lists 4 servers, more than the 3 kube-dns accepts', 'accepts up to 15'])],
+    },
+    {
+      name: 'kube-dns: a rejected value where kube-dns ran its defaults: medium, the change never applies',
+      config: SHARED,
+      base: { [KUBE_DNS]: kdEmpty },
+      files: { [KUBE_DNS]: kdBadOnDefaults },
+      findings: [f('medium', 'kube-dns-config', kdBadOnDefaults, 'stubDomains: |', ['JSON strings need double quotes, not single quotes', 'as today: the configuration this pull request means never applies'])],
+    },
+    {
+      name: 'kube-dns: a rejected base fixed: judged against the defaults',
+      config: FLEET,
+      base: { [KD_CANARY]: kdCurly },
+      files: { [KD_CANARY]: kdBase },
+      findings: [
+        f('medium', 'kube-dns-config', kdBase, '"corp.example.com"', [
+          'adds stub domain "corp.example.com" ("10.150.0.1" and "10.150.0.2") and sets upstreamNameservers',
+          'kube-dns rejected the base version, so it is judged against kube-dns\'s defaults',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns: a new ConfigMap with stub domains, fleet-wide: medium (judged against the defaults)',
+      config: SHARED,
+      files: { [KUBE_DNS]: kdStubsOnly },
+      findings: [f('medium', 'kube-dns-config', kdStubsOnly, '"corp.example.com"', ['adds stub domain "corp.example.com"', 'the ConfigMap is new in the repository, so it is judged against kube-dns\'s defaults'])],
+    },
+  ],
+});
+
+describe('blast-radius/cluster-dns on the kube-dns ConfigMap', () => {
+  it('reports once over the clusters of a shared file, with the parsed configuration in data', () => {
+    const result = runCase(clusterDns, { name: 'x', config: SHARED, base: { [KUBE_DNS]: kdBase }, files: { [KUBE_DNS]: kdUpstream } });
+    expect(result.live).toHaveLength(1);
+    expect(result.live[0].resource).toBe('ConfigMap/kube-system/kube-dns');
+    expect(result.live[0].clusters).toEqual(['canary-1', 'prod-eu', 'prod-us']);
+    expect(result.live[0].data).toMatchObject({
+      stubDomains: { 'corp.example.com': ['10.150.0.1', '10.150.0.2'] },
+      upstreamNameservers: ['10.0.0.53', '10.0.1.53'],
+      changedKeys: ['upstreamNameservers'],
+      wholeFleet: true,
+      totalNodes: 8060,
+    });
+    expect(result.live[0].remediation).toMatch(/^Ship kube-dns stub-domain and upstream changes to one small cluster first/);
+  });
+
+  it('stays medium when per-cluster copies change in two clusters of three', () => {
+    const result = runCase(clusterDns, {
+      name: 'x',
+      config: FLEET,
+      base: { [KD_CANARY]: kdBase, [KD_PROD_US]: kdBase, [KD_PROD_EU]: kdBase },
+      files: { [KD_CANARY]: kdUpstream, [KD_PROD_US]: kdUpstream, [KD_PROD_EU]: kdBase },
+    });
+    expect(result.live.map((x) => x.severity)).toEqual(['medium', 'medium']);
+  });
+
+  it('points into a stubDomains file a kustomize configMapGenerator reads', () => {
+    const kustomization = 'configMapGenerator:\n  - name: kube-dns\n    namespace: kube-system\n    files: [stubDomains=stub-domains.json]\n    options: {disableNameSuffixHash: true}\n';
+    const before = '{\n  "corp.example.com": ["10.150.0.1"]\n}\n';
+    const after = '{\n  "corp.example.com": ["10.150.0.1"],\n  "consul.internal": ["10.160.0.10"]\n}\n';
+    const result = runCase(clusterDns, {
+      name: 'x',
+      config: FLEET,
+      base: { 'clusters/canary-1/kustomization.yaml': kustomization, 'clusters/canary-1/stub-domains.json': before },
+      files: { 'clusters/canary-1/kustomization.yaml': kustomization, 'clusters/canary-1/stub-domains.json': after },
+    });
+    expect(result.live.map((x) => [x.severity, x.key, x.file, x.line])).toEqual([['medium', 'kube-dns-config', 'clusters/canary-1/stub-domains.json', lineOf(after, '"consul.internal"')]]);
+  });
+
+  it('does not throw on JSON of the wrong shape, and says what kube-dns rejects', () => {
+    const head = kubeDnsCm({ data: { stubDomains: '["10.150.0.1"]', upstreamNameservers: '{"a": 1}' } });
+    const result = runCase(clusterDns, { name: 'x', config: FLEET, base: { [KD_CANARY]: kdBase }, files: { [KD_CANARY]: head } });
+    expect(result.notes).toEqual([]);
+    expect(result.live).toHaveLength(1);
+    expect(result.live[0].message).toContain('stubDomains is not a JSON object (domain → list of nameservers) and upstreamNameservers is not a JSON list of nameserver strings');
+  });
+});
+
+describe('isKubeDnsConfigMap and kubeDnsConfigOf', () => {
+  const obj = (o: Partial<KubeObject> & { doc?: Record<string, unknown> }): KubeObject => ({ kind: 'ConfigMap', name: 'kube-dns', namespace: 'kube-system', doc: {}, ...o }) as KubeObject;
+  const cfg = (data: Record<string, unknown>) => kubeDnsConfigOf(obj({ doc: { data } }));
+
+  it('recognises only ConfigMap kube-dns in kube-system or with no namespace', () => {
+    expect(isKubeDnsConfigMap(obj({}))).toBe(true);
+    expect(isKubeDnsConfigMap(obj({ namespace: null }))).toBe(true);
+    expect(isKubeDnsConfigMap(obj({ namespace: 'dns-tests' }))).toBe(false);
+    expect(isKubeDnsConfigMap(obj({ name: 'coredns' }))).toBe(false);
+    expect(isKubeDnsConfigMap(obj({ kind: 'Service' }))).toBe(false);
+  });
+
+  it('reads the values as kube-dns does: JSON null is empty, an empty value is not JSON', () => {
+    expect(cfg({ stubDomains: 'null', upstreamNameservers: 'null' })).toMatchObject({ upstreams: [], problems: [] });
+    expect(cfg({ stubDomains: '{"a.b": null}' })!.stubDomains.get('a.b')).toEqual([]);
+    expect(cfg({ upstreamNameservers: '' })!.problems.map((p) => p.text)).toEqual(['upstreamNameservers is empty, which is not valid JSON']);
+    expect(cfg({ stubDomains: '{"a.b": ["1.2.3.4"],}' })!.problems.map((p) => p.text)).toEqual(['stubDomains is not valid JSON: it has a trailing comma']);
+    expect(cfg({})).toMatchObject({ upstreams: [], problems: [] });
+    expect(kubeDnsConfigOf(obj({ doc: { data: 'nope' } }))).toBeUndefined();
+    expect(cfg({ stubDomains: 42 })).toBeUndefined();
+  });
+
+  it('validates domains and nameservers as kubernetes/dns Config.Validate does', () => {
+    const problems = (data: Record<string, unknown>) => cfg(data)!.problems.map((p) => p.text);
+    expect(problems({ stubDomains: '{"consul.local": ["ns1.consul.local", "10.0.0.1:5353", "[fd00::1]:53", "fd00::2"]}' })).toEqual([]);
+    expect(problems({ stubDomains: '{"Corp.Example": ["10.0.0.1"]}' })).toEqual(['stub domain "Corp.Example" is not a valid domain for kube-dns (lower-case DNS-1123 subdomain, no trailing dot)']);
+    expect(problems({ stubDomains: '{"corp": ["ns1.corp:53"]}' })).toEqual(['nameserver "ns1.corp:53" of stub domain "corp" is not an IP address or host name (with an optional port)']);
+    expect(problems({ stubDomains: '{"corp": ["10.0.0.1:99999"]}' })).toHaveLength(1);
+    expect(problems({ upstreamNameservers: '["8.8.8.8", "1.1.1.1:5353", "[2001:4860:4860::8888]:53"]' })).toEqual([]);
+    expect(problems({ upstreamNameservers: '["dns.google"]' })).toEqual(['upstream nameserver "dns.google" is not an IP address or IP:port']);
+    expect(problems({ upstreamNameservers: '["1.1.1.1:0"]' })).toHaveLength(1);
+    const four = cfg({ upstreamNameservers: '["1.1.1.1", "1.0.0.1", "8.8.8.8", "8.8.4.4"]' })!;
+    expect(four.problems).toMatchObject([{ key: 'upstreamNameservers', soft: true }]);
+  });
+
+  it('normalises port 53 and order', () => {
+    expect(cfg({ upstreamNameservers: '["8.8.8.8:53", "1.1.1.1", "8.8.8.8"]' })!.upstreams).toEqual(['1.1.1.1', '8.8.8.8']);
+    expect(cfg({ stubDomains: '{"a.b": ["[fd00::1]:53", "10.0.0.2"]}' })!.stubDomains.get('a.b')).toEqual(['10.0.0.2', 'fd00::1']);
   });
 });

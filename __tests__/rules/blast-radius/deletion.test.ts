@@ -252,6 +252,21 @@ const find = (severity: ExpectedFinding['severity'], key: string, text: string, 
 });
 
 const DELETED_AT_BASE = '(its line is on the base commit base)';
+
+/** The kube-dns add-on's ConfigMap (GKE's default cluster DNS), with `data` keys as literal blocks. */
+function kubeDnsCm(data: Record<string, string> | null, namespace: string | null = 'kube-system', extra: string[] = []): string {
+  const lines = ['apiVersion: v1', 'kind: ConfigMap', ...meta('kube-dns', namespace ?? undefined, ['  labels:', '    addonmanager.kubernetes.io/mode: EnsureExists', ...extra])];
+  if (data) {
+    lines.push('data:');
+    for (const [k, v] of Object.entries(data)) lines.push(`  ${k}: |`, `    ${v}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+const kubeDns = kubeDnsCm({ stubDomains: '{"corp.example.com": ["10.150.0.1"], "consul.internal": ["10.160.0.10"]}', upstreamNameservers: '["8.8.8.8", "8.8.4.4"]' });
+const kubeDnsStubOnly = kubeDnsCm({ stubDomains: '{"corp.example.com": ["10.150.0.1"]}' });
+const kubeDnsEmpty = kubeDnsCm(null);
+const kubeDnsRejected = kubeDnsCm({ stubDomains: '{\u201ccorp.example.com\u201d: [\u201c10.150.0.1\u201d]}' });
+const KUBE_DNS_RESET = "kube-dns goes back to its defaults (no stub domains, upstream servers from the node's /etc/resolv.conf) within about a minute or two";
 const LOCK_OUT = 'lock-out risk:';
 const BREAK_GLASS = 'break-glass: re-apply it from the base commit with kubectl';
 
@@ -263,6 +278,42 @@ ruleTester(deletion).run({
       config: FLEET,
       base: { [`${CANARY}/coredns.yaml`]: corednsFile },
       files: { [`${CANARY}/coredns.yaml`]: `# owned by the platform team\n${corednsFile}` },
+    },
+    {
+      name: 'kube-dns ConfigMap with no data (the GKE default) deleted: kube-dns runs the same defaults',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDnsEmpty, [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
+    },
+    {
+      name: 'kube-dns ConfigMap holding only "[]" and "{}" deleted',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDnsCm({ stubDomains: '{}', upstreamNameservers: '[]' }), [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
+    },
+    {
+      name: 'a ConfigMap named kube-dns in another namespace deleted',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDnsCm({ stubDomains: '{"corp.example.com": ["10.150.0.1"]}' }, 'dns-tests'), [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
+    },
+    {
+      name: 'kube-dns ConfigMap moved to another file of the same cluster',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDns },
+      files: { [`${CANARY}/dns/kube-dns.yaml`]: kubeDns },
+    },
+    {
+      name: 'kube-dns ConfigMap annotated Prune=false deleted',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDnsCm({ stubDomains: '{"corp.example.com": ["10.150.0.1"]}' }, 'kube-system', ['  annotations:', '    argocd.argoproj.io/sync-options: Prune=false']), [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
+    },
+    {
+      name: 'kube-dns ConfigMap with data as a string (the API server rejects it) deleted',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-dns, namespace: kube-system}\ndata: nope\n', [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
     },
     {
       name: 'CoreDNS moved to another file of the same cluster',
@@ -443,6 +494,34 @@ ruleTester(deletion).run({
       base: { [`${CANARY}/custom.yaml`]: COREFILE.replace('name: coredns', 'name: coredns-custom'), [`${CANARY}/x.yaml`]: web3 },
       files: { [`${CANARY}/x.yaml`]: web3 },
       findings: [find('medium', 'cluster-dns', COREFILE, 'name: coredns', ['deleted CoreDNS ConfigMap "kube-system/coredns-custom" ', 'dropped at its next reload'])],
+    },
+    {
+      name: 'kube-dns ConfigMap with stub domains and upstreams deleted from a shared file: medium, every cluster',
+      config: ALL,
+      base: { 'infra/kube-dns.yaml': kubeDns, 'infra/x.yaml': web3 },
+      files: { 'infra/x.yaml': web3 },
+      findings: [
+        find('medium', 'cluster-dns', kubeDns, 'name: kube-dns', [
+          `deleted kube-dns ConfigMap "kube-system/kube-dns" ${DELETED_AT_BASE} from 3 clusters, 8,060 nodes: canary-1 (60), prod-eu (3,200), prod-us (4,800); ${KUBE_DNS_RESET}`,
+          'its ConfigMap volume is optional and empties at the kubelet\'s next sync',
+          'stub domains "corp.example.com" and "consul.internal" are dropped, so names under them stop resolving for every pod there (their queries go to the upstream servers, which do not serve a private zone)',
+          'external names are resolved by the nameservers of the node\'s /etc/resolv.conf instead of "8.8.4.4" and "8.8.8.8"',
+        ]),
+      ],
+    },
+    {
+      name: 'kube-dns ConfigMap with one stub domain and no namespace written removed from a file of prod-us',
+      config: FLEET,
+      base: { [`${PROD_US}/dns.yaml`]: `${kubeDnsCm({ stubDomains: '{"corp.example.com": ["10.150.0.1"]}' }, null)}---\n${web3}` },
+      files: { [`${PROD_US}/dns.yaml`]: web3 },
+      findings: [find('medium', 'cluster-dns', kubeDnsStubOnly, 'name: kube-dns', ['deleted kube-dns ConfigMap "kube-dns"', 'from cluster "prod-us" (4,800 nodes)', 'stub domain "corp.example.com" is dropped, so names under it stop resolving'])],
+    },
+    {
+      name: 'kube-dns ConfigMap that kube-dns rejected deleted: medium (older valid settings go too)',
+      config: FLEET,
+      base: { [`${CANARY}/kube-dns.yaml`]: kubeDnsRejected, [`${CANARY}/x.yaml`]: web3 },
+      files: { [`${CANARY}/x.yaml`]: web3 },
+      findings: [find('medium', 'cluster-dns', kubeDnsRejected, 'name: kube-dns', ['kube-dns rejected its content (stubDomains is not valid JSON: it uses typographic quotes', 'from an earlier version, and those go too'])],
     },
     {
       name: 'CoreDNS in one shared file reaching three clusters: one finding with each node count',
@@ -907,3 +986,14 @@ if (HAS_CORPUS) {
     it('skipped', () => {});
   });
 }
+
+describe('blast-radius/deletion on the kube-dns ConfigMap', () => {
+  it('gives the kube-dns remediation and no lock-out text', () => {
+    const result = runCase(deletion, { name: 'x', config: FLEET, base: { [`${CANARY}/kube-dns.yaml`]: kubeDns, [`${CANARY}/x.yaml`]: web3 }, files: { [`${CANARY}/x.yaml`]: web3 } });
+    expect(result.live).toHaveLength(1);
+    expect(result.live[0].resource).toBe('ConfigMap/kube-system/kube-dns');
+    expect(result.live[0].message).not.toContain(LOCK_OUT);
+    expect(result.live[0].remediation).toMatch(/^Keep the kube-dns ConfigMap in the repository/);
+    expect(result.live[0].data).toMatchObject({ deleted: true, totalNodes: 60 });
+  });
+});

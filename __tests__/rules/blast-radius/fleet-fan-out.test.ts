@@ -79,6 +79,12 @@ ruleTester(fleetFanOut).run({
       base: { [SHARED_FILE]: ds.replace(/node-agent/g, 'kube-proxy').replace('namespace: monitoring', 'namespace: kube-system') },
       files: { [SHARED_FILE]: dsBumped.replace(/node-agent/g, 'kube-proxy').replace('namespace: monitoring', 'namespace: kube-system') },
     },
+    {
+      name: 'networking and cluster DNS ConfigMaps are left to network-daemonset and cluster-dns',
+      config: SHARED,
+      base: { [SHARED_FILE]: ['kube-proxy', 'kube-dns', 'coredns'].map((n) => configMap('  a: "1"\n').replace('agent-config\n  namespace: monitoring', `${n}\n  namespace: kube-system`)).join('---\n') },
+      files: { [SHARED_FILE]: ['kube-proxy', 'kube-dns', 'coredns'].map((n) => configMap('  a: "2"\n').replace('agent-config\n  namespace: monitoring', `${n}\n  namespace: kube-system`)).join('---\n') },
+    },
     { name: 'a fleet of one cluster has nothing to fan out to', config: ONE, base: { [SHARED_FILE]: ds }, files: { [SHARED_FILE]: dsBumped } },
     { name: 'a DaemonSet new everywhere is left to new-daemonset', config: SHARED, files: { [SHARED_FILE]: ds } },
     {
@@ -101,6 +107,24 @@ ruleTester(fleetFanOut).run({
     },
   ],
   invalid: [
+    {
+      name: 'a pod-template change confined to the canary overlay next to a spec change everywhere: the spec change is reported (low), the restart is not borrowed',
+      config: FLEET,
+      base: { ...base(ds), ...overlays() },
+      files: {
+        ...base(ds.replace('  selector:', '  minReadySeconds: 10\n  selector:')),
+        ...overlays(),
+        'clusters/canary-1/kustomization.yaml': overlay('images:\n- name: example.com/node-agent\n  newTag: 2.0.0\n'),
+      },
+      findings: [{ severity: 'low', key: 'spec', line: lineContaining(ds, 'name: node-agent'), messageIncludes: ['every cluster of the fleet (3 clusters, 8,060 nodes'] }],
+    },
+    {
+      name: 'a DaemonSet with updateStrategy OnDelete: its pods take the change only when recreated: low',
+      config: SHARED,
+      base: { [SHARED_FILE]: ds.replace('  template:', '  updateStrategy: {type: OnDelete}\n  template:') },
+      files: { [SHARED_FILE]: dsBumped.replace('  template:', '  updateStrategy: {type: OnDelete}\n  template:') },
+      findings: [{ severity: 'low', key: 'pod-template', line: lineContaining(dsBumped, TEMPLATE) + 1, messageIncludes: ['updateStrategy is OnDelete: nothing restarts at merge'] }],
+    },
     {
       name: 'a change under both production overlays (8,000 of 8,060 nodes) fans out',
       config: FLEET,

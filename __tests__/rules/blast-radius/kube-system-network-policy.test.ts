@@ -261,7 +261,7 @@ ruleTester(kubeSystemNetworkPolicy).run({
           'answers SERVFAIL',
           'calico-kube-controllers cannot reach the API server',
           'pods in other namespaces can no longer query CoreDNS on UDP 53',
-          'up to 150,000 in a 5,000-node cluster',
+          '(about 30 a node)',
           'most network plugins leave host-network pods (kube-proxy, the CNI agents) out',
           'lock-out risk',
           'kubectl delete networkpolicy -n kube-system default-deny with an admin credential from outside the cluster',

@@ -306,11 +306,18 @@ ruleTester(networkDaemonset).run({
       findings: [at('medium', 'template', dflt.after, `image: ${NEW}`, ['maxUnavailable 1 (the default)'])],
     },
     {
-      name: 'maxUnavailable 50% in prod-us alone, more than half of the fleet\'s nodes: high',
+      name: 'maxUnavailable 50% in prod-us alone: one cluster is a stage, however big (more than half of the fleet\'s nodes): medium',
       config: FLEET,
       base: { [PROD_US]: p50.before },
       files: { [PROD_US]: p50.after },
-      findings: [at('high', 'template', p50.after, `image: ${NEW}`, ['reaches 4,800 of the fleet\'s 8,060 nodes in one merge'])],
+      findings: [at('medium', 'template', p50.after, `image: ${NEW}`)],
+    },
+    {
+      name: 'maxUnavailable 50% in both production clusters, 8,000 of 8,060 nodes: high',
+      config: FLEET,
+      base: { [PROD_US]: p50.before, [PROD_EU]: p50.before },
+      files: { [PROD_US]: p50.after, [PROD_EU]: p50.after },
+      findings: [at('high', 'template', p50.after, `image: ${NEW}`, ['reaches 8,000 of the fleet\'s 8,060 nodes in one merge'])],
     },
     {
       name: 'maxUnavailable 50% in prod-eu alone, less than half of the fleet\'s nodes: medium',
@@ -466,13 +473,9 @@ describe('blast-radius/network-daemonset details', () => {
 
   it('reports the new clusters only', () => {
     const result = runCase(networkDaemonset, { name: 'x', config: FLEET, base: { [CANARY]: kubeProxy }, files: { [CANARY]: kubeProxy, [PROD_US]: kubeProxy, [PROD_EU]: kubeProxy } });
-    expect(result.live.map((f) => [f.key, f.clusters])).toEqual(
-      expect.arrayContaining([
-        ['new', ['prod-us']],
-        ['new', ['prod-eu']],
-      ]),
-    );
-    expect(result.live).toHaveLength(2);
+    // One pull request adds it to both production clusters (a file each): one finding over both.
+    expect(result.live.map((f) => [f.key, f.clusters])).toEqual([['new', ['prod-eu', 'prod-us']]]);
+    expect(result.live[0].message).toContain('8,000 nodes');
   });
 
   it('reports a deleted ConfigMap on its base file with explicit clusters', () => {
