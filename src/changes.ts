@@ -13,42 +13,20 @@ export interface ObjectPair {
   readonly head?: KubeObject;
 }
 
-const pairCache = new WeakMap<Tree, WeakMap<Tree, Map<string, ObjectPair[]>>>();
-
-/**
- * Pairs of the objects whose kind is one of `kinds` (all kinds when omitted), in head then base order.
- * When a unit holds the same ref twice on one side, the last one wins (as `kubectl apply` would leave it).
- */
-export function pairObjects(base: Tree, head: Tree, kinds?: ReadonlySet<string>): ObjectPair[] {
-  const cacheKey = kinds ? [...kinds].sort().join(',') : '*';
-  let byHead = pairCache.get(base);
-  if (!byHead) pairCache.set(base, (byHead = new WeakMap()));
-  let byKinds = byHead.get(head);
-  if (!byKinds) byHead.set(head, (byKinds = new Map()));
-  const cached = byKinds.get(cacheKey);
-  if (cached) return cached;
-
-  const id = (o: KubeObject) => `${o.unit}\u0000${o.ref}`;
-  const olds = new Map<string, KubeObject>();
-  for (const o of base.objects) if (!kinds || kinds.has(o.kind)) olds.set(id(o), o);
-  const news = new Map<string, KubeObject>();
-  for (const o of head.objects) if (!kinds || kinds.has(o.kind)) news.set(id(o), o);
-  const out: ObjectPair[] = [];
-  for (const [k, h] of news) out.push({ unit: h.unit, ref: h.ref, head: h, ...(olds.has(k) ? { base: olds.get(k)! } : {}) });
-  for (const [k, b] of olds) if (!news.has(k)) out.push({ unit: b.unit, ref: b.ref, base: b });
-  byKinds.set(cacheKey, out);
-  return out;
-}
-
 const changedCache = new WeakMap<Tree, WeakMap<Tree, ObjectPair[]>>();
 
 /**
  * The pairs whose two sides are not the very same object: an object of a file and unit that the change
  * left alone is shared by both trees, so it is skipped without a look at its content. What remains may
  * still be equal in content (an overlay rebuilt because another file of it changed): compare with
- * {@link sameValue}. Added and deleted objects are included.
+ * {@link sameValue}. Added and deleted objects are included. With `kinds`, only pairs of those kinds.
  */
-export function changedPairs(base: Tree, head: Tree): ObjectPair[] {
+export function changedPairs(base: Tree, head: Tree, kinds?: ReadonlySet<string>): ObjectPair[] {
+  const all = allChangedPairs(base, head);
+  return kinds ? all.filter((p) => kinds.has((p.head ?? p.base)!.kind)) : all;
+}
+
+function allChangedPairs(base: Tree, head: Tree): ObjectPair[] {
   let byHead = changedCache.get(base);
   if (!byHead) changedCache.set(base, (byHead = new WeakMap()));
   const cached = byHead.get(head);
@@ -106,12 +84,6 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return eq(a, b);
 }
 
-/** The top-level keys of two mappings whose values differ (sorted). */
-export function changedKeys(a: unknown, b: unknown): string[] {
-  const x = a && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : {};
-  const y = b && typeof b === 'object' && !Array.isArray(b) ? (b as Record<string, unknown>) : {};
-  return [...new Set([...Object.keys(x), ...Object.keys(y)])].filter((k) => !sameValue(x[k], y[k])).sort();
-}
 
 /** What a rule concludes about one object, to be reported on it. */
 export interface Verdict {

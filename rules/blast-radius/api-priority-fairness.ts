@@ -24,7 +24,7 @@
  * still holds from each apply until its next pass, so it is reported one severity lower, saying so.
  * Deleted objects are left to `blast-radius/deletion`.
  */
-import { type ObjectPair, type VerdictSink, pairObjects, sameValue, verdictSink } from '../../src/changes.js';
+import { changedPairs, type ObjectPair, sameValue, type VerdictSink, verdictSink } from '../../src/changes.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import type { KubeObject, Severity, Tree, YamlPath } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
@@ -638,7 +638,7 @@ export const apiPriorityFairness: ChangeRule = {
   },
   check(ctx) {
     const out = verdictSink(ctx);
-    const pairs = pairObjects(ctx.base, ctx.head, KINDS).filter(
+    const pairs = changedPairs(ctx.base, ctx.head, KINDS).filter(
       (p): p is ObjectPair & { head: KubeObject } => p.head !== undefined && API_VERSIONS.has(p.head.apiVersion) && controlOf(p.head) !== 'mandatory',
     );
     // Unchanged objects say nothing new; comment-only edits parse to equal documents.

@@ -3,7 +3,7 @@
  * ConfigMaps, the CoreDNS Deployment, and the kube-dns add-on's `kube-dns` ConfigMap (RULEBOOK C.3,
  * CRIT-DNS-1 to 3).
  *
- * A change rule. Objects are paired per deployable unit (`pairObjects`); copies of one source across units
+ * A change rule. Objects are paired per deployable unit (`changedPairs`); copies of one source across units
  * are grouped (same source, ref and verdict) and reported once over the union of their clusters.
  *
  * - `corefile`: the PR changes a Corefile semantically (parsed with src/corefile.ts: comments, whitespace
@@ -42,7 +42,7 @@
 import { isIP } from 'node:net';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
 import type { KubeObject, ObjectLocation, Severity, YamlPath } from '../../src/types.js';
-import { pairObjects, sameValue } from '../../src/changes.js';
+import { changedPairs, sameValue } from '../../src/changes.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment } from '../../src/critical.js';
 import {
   cacheSettings,
@@ -982,7 +982,7 @@ export const clusterDns: ChangeRule = {
     remediation: REMEDIATION,
   },
   check(ctx: ChangeContext) {
-    const pairs = pairObjects(ctx.base, ctx.head, KINDS);
+    const pairs = changedPairs(ctx.base, ctx.head, KINDS);
     let baseByRef: Map<string, KubeObject[]> | undefined;
     // The head's objects by unit, only once a DNS object needs them.
     const unitOf = (unit: string) => objectsByUnit(ctx.head.objects).get(unit) ?? [];

@@ -2,7 +2,7 @@
  * blast-radius/deletion — a pull request deletes an object whose absence breaks a whole cluster (RULEBOOK
  * C.2 APF, C.3 cluster DNS, C.4 node networking, C.5 CRD-4, D.1 PodDisruptionBudget; B.3 APF bootstrap).
  *
- * A change rule. `pairObjects` pairs each object of a deployable unit with its counterpart on the other side
+ * A change rule. `changedPairs` pairs each object of a deployable unit with its counterpart on the other side
  * (same unit, same `Kind/namespace/name`); a pair with a base object and no head object was deleted from that
  * unit — whether its file was deleted or the object was removed from a file. A move to another file of the
  * same unit is not a deletion; a rename of kind, namespace or name is (Kubernetes deletes the old object).
@@ -29,7 +29,7 @@
  * the message says so.
  */
 import { objectsByUnit } from '../../src/agents/kit.js';
-import { pairObjects } from '../../src/changes.js';
+import { changedPairs } from '../../src/changes.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkDaemonSet } from '../../src/critical.js';
 import { isKubeDnsConfigMap, kubeDnsConfigOf } from './cluster-dns.js';
 import { formatCount } from '../../src/load-model.js';
@@ -528,7 +528,7 @@ export const deletion: ChangeRule = {
   },
   check(ctx: ChangeContext) {
     const deleted: Array<{ o: KubeObject; key: Key }> = [];
-    for (const p of pairObjects(ctx.base, ctx.head, KINDS)) {
+    for (const p of changedPairs(ctx.base, ctx.head, KINDS)) {
       if (!p.base || p.head) continue;
       const key = keyOf(p.base);
       if (!key || pruneDisabled(p.base)) continue;

@@ -117,8 +117,8 @@ interface Wildcard {
 function wildcardOf(role: KubeObject, index: number, raw: unknown): Wildcard | undefined {
   const rule = asMap(raw);
   if (!rule) return undefined;
-  if (asStrings(rule.resourceNames).length > 0) return undefined;
   if (!asStrings(rule.resources).includes('*')) return undefined;
+  if (asStrings(rule.resourceNames).length > 0) return undefined;
   const groups = asStrings(rule.apiGroups);
   const scope = groups.includes('*') ? 'all' : groups.includes('') ? 'core' : undefined;
   if (!scope) return undefined;
@@ -210,11 +210,16 @@ function entriesCovering(entries: readonly string[], resource: string): string[]
 /** The sensitive grants of one rule (none for a rule with resourceNames: it reaches named objects only). */
 function sensitiveOf(role: KubeObject, index: number, raw: unknown): Sensitive[] {
   const rule = asMap(raw);
-  if (!rule || asStrings(rule.resourceNames).length > 0) return [];
-  const groups = asStrings(rule.apiGroups);
-  const entries = asStrings(rule.resources);
+  if (!rule) return [];
   const verbs = asStrings(rule.verbs);
+  const entries = asStrings(rule.resources);
   if (entries.length === 0 || verbs.length === 0) return [];
+  // Most rules name their verbs and grant none of these: skip them without matching every resource.
+  const reachable =
+    verbs.some((v) => v === '*' || v === 'escalate' || v === 'bind' || v === 'impersonate') ||
+    (verbs.some((v) => READ_VERBS.has(v)) && entries.some((e) => e === 'secrets' || e === '*'));
+  if (!reachable || asStrings(rule.resourceNames).length > 0) return [];
+  const groups = asStrings(rule.apiGroups);
   const out: Sensitive[] = [];
   const add = (category: Category, vs: readonly string[], resources: readonly string[], field: Sensitive['field']) => {
     const known = out.find((h) => h.category === category);
@@ -289,6 +294,8 @@ interface UnitRoles {
   readonly own: Map<KubeObject, Grants>;
   /** Grants of a role with aggregation resolved. */
   readonly effective: Map<KubeObject, Grants>;
+  /** Grants of all roles of one name together. */
+  readonly named: Map<string, NamedGrants>;
 }
 
 function ownGrants(role: KubeObject, roles: UnitRoles): Grants {
@@ -510,6 +517,36 @@ function sensitivePowers(reach: ReadonlyMap<Category, Reach>): string[] {
   return out;
 }
 
+/** What every ClusterRole of one name in a unit grants together, computed once per name. */
+interface NamedGrants {
+  best: { role: KubeObject; w: Wildcard } | undefined;
+  hits: Map<Category, { role: KubeObject; h: Sensitive }>;
+  reach: Map<Category, Reach>;
+}
+
+/**
+ * Several ClusterRoles of one name in a unit (unrelated files in one unit): the strongest wildcard, the first
+ * grant of each sensitive category with the role bound, every reach together. Cached per unit and name: a
+ * unit of many copies of one chart binds the same name many times.
+ */
+function namedGrants(roles: UnitRoles, name: string): NamedGrants {
+  const known = roles.named.get(name);
+  if (known) return known;
+  let best: NamedGrants['best'];
+  const hits: NamedGrants['hits'] = new Map();
+  const reach: NamedGrants['reach'] = new Map();
+  for (const role of roles.byName.get(name) ?? []) {
+    const grants = grantsOf(role, roles);
+    const w = grants.wildcard;
+    if (w && (!best || rank(w) > rank(best.w))) best = { role, w };
+    for (const [c, h] of grants.sensitive) if (!hits.has(c)) hits.set(c, { role, h });
+    for (const [c, r] of grants.reach) extend(reach, c, r.verbs, r.resources);
+  }
+  const out = { best, hits, reach };
+  roles.named.set(name, out);
+  return out;
+}
+
 export const rbacWildcard: StateRule = {
   meta: {
     id: 'blast-radius/rbac-wildcard',
@@ -533,7 +570,7 @@ export const rbacWildcard: StateRule = {
       }
       const roles =
         rolesByUnit.get(o.unit) ??
-        rolesByUnit.set(o.unit, { byName: new Map(), all: [], position: new Map(), selected: new Map(), labels: new Map(), own: new Map(), effective: new Map() }).get(o.unit)!;
+        rolesByUnit.set(o.unit, { byName: new Map(), all: [], position: new Map(), selected: new Map(), labels: new Map(), own: new Map(), effective: new Map(), named: new Map() }).get(o.unit)!;
       roles.position.set(o, roles.all.length);
       roles.all.push(o);
       (roles.byName.get(o.name) ?? roles.byName.set(o.name, []).get(o.name)!).push(o);
@@ -573,18 +610,7 @@ export const rbacWildcard: StateRule = {
       }
 
       const roles = rolesByUnit.get(binding.unit);
-      let best: { role: KubeObject; w: Wildcard } | undefined;
-      // Several ClusterRoles of one name in a unit (unrelated files in one unit): the strongest wildcard,
-      // the first grant of each sensitive category with the role bound, every reach together.
-      const hits = new Map<Category, { role: KubeObject; h: Sensitive }>();
-      const reach = new Map<Category, Reach>();
-      for (const role of roles?.byName.get(roleName) ?? []) {
-        const grants = grantsOf(role, roles!);
-        const w = grants.wildcard;
-        if (w && (!best || rank(w) > rank(best.w))) best = { role, w };
-        for (const [c, h] of grants.sensitive) if (!hits.has(c)) hits.set(c, { role, h });
-        for (const [c, r] of grants.reach) extend(reach, c, r.verbs, r.resources);
-      }
+      const { best, hits, reach } = roles ? namedGrants(roles, roleName) : { best: undefined, hits: new Map(), reach: new Map() };
       const via = (role: KubeObject, at: KubeObject, index: number) =>
         at === role
           ? `ClusterRole ${quote(role.name)}, whose rules[${index}]`

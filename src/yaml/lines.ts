@@ -60,15 +60,24 @@ const DOC_END_OR_DIRECTIVE = /^(?:\.\.\.(?:[ \t]|$)|%)/;
 /** Where each document of a text starts (offset and 0-based line), or undefined when the text is unusual. */
 function documentStarts(text: string): Array<{ offset: number; line: number }> | undefined {
   const starts: Array<{ offset: number; line: number }> = [];
-  let offset = 0;
-  let line = 0;
   let content = false; // something before the first `---` makes an implicit first document
-  for (const l of text.split('\n')) {
-    if (DOC_END_OR_DIRECTIVE.test(l)) return undefined; // `...` and directives: let the full parse decide
-    if (DOC_START.test(l)) starts.push({ offset, line });
-    else if (starts.length === 0 && !content && l.trim() !== '' && !l.trimStart().startsWith('#')) content = true;
-    offset += l.length + 1;
-    line++;
+  let line = 0;
+  for (let offset = 0; offset < text.length || offset === 0; line++) {
+    let end = text.indexOf('\n', offset);
+    if (end < 0) end = text.length;
+    const c = text.charCodeAt(offset);
+    // Only lines starting with `-`, `.` or `%` can be markers or directives; the rest are skipped unsliced.
+    if (c === 45 /* - */ || c === 46 /* . */ || c === 37 /* % */) {
+      const l = text.slice(offset, end);
+      if (DOC_END_OR_DIRECTIVE.test(l)) return undefined; // `...` and directives: let the full parse decide
+      if (DOC_START.test(l)) starts.push({ offset, line });
+      else if (starts.length === 0) content = true;
+    } else if (starts.length === 0 && !content) {
+      const l = text.slice(offset, end).trimStart();
+      if (l !== '' && !l.startsWith('#')) content = true;
+    }
+    offset = end + 1;
+    if (end >= text.length) break;
   }
   if (content) starts.unshift({ offset: 0, line: 0 });
   return starts;
