@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, prRepo, runCli } from '../helpers/git-fixture.js';
-import { FLEET_CONFIG } from './fixtures.js';
+import { DEPLOYMENT, FLEET_CONFIG } from './fixtures.js';
 
 afterAll(cleanupAll);
 
@@ -24,19 +24,7 @@ spec:
         - name: agent
           image: ${image}
 `;
-const web = (image: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  replicas: 3
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec:
-      containers:
-        - name: web
-          image: ${image}
-`;
+const web = (image: string) => DEPLOYMENT.replace('nginx:1.27.1', image);
 const config = (data: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web-config, namespace: shop }\ndata:\n${data}`;
 
 /** Base: the agent, the web app and its config in base/, every cluster overlay including it. */

@@ -1,5 +1,5 @@
 /**
- * The test fleet most rule tests share: a 60-node canary and two production clusters (4,800 and 3,200
+ * Fixtures most rule tests share. The test fleet: a 60-node canary and two production clusters (4,800 and 3,200
  * nodes; 8,060 in all), as `.blast-radius.yml` text.
  */
 
@@ -14,3 +14,25 @@ rollout: { stages: [canary, prod] }
 
 /** The same three clusters receiving every file. */
 export const SHARED = FLEET.replace(/"clusters\/[a-z0-9-]+\/\*\*"/g, '"**"');
+
+/** The kubeadm default Corefile (CoreDNS 1.11), unindented. */
+export const KUBEADM_COREFILE = `.:53 {
+    errors
+    health {
+       lameduck 5s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+       pods insecure
+       fallthrough in-addr.arpa ip6.arpa
+       ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf {
+       max_concurrent 1000
+    }
+    cache 30
+    loop
+    reload
+    loadbalance
+}`;

@@ -8,7 +8,7 @@ import { clusterDns, isKubeDnsConfigMap, kubeDnsConfigOf } from '../../../rules/
 import type { KubeObject } from '../../../src/types.js';
 import { cacheSettings, cacheTtlOf, canonical, goDuration, kubernetesTtl, normalizeKey, parseCorefile, parseDirectives, serveStaleOf } from '../../../src/corefile.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
-import { FLEET, SHARED } from '../../helpers/fleets.js';
+import { FLEET, KUBEADM_COREFILE, SHARED } from '../../helpers/fleets.js';
 
 const lineOf = lineContaining;
 
@@ -18,27 +18,8 @@ const PROD_US = 'clusters/prod-us/coredns.yaml';
 const PROD_EU = 'clusters/prod-eu/coredns.yaml';
 const COMMON = 'infrastructure/coredns.yaml';
 
-/** The kubeadm default Corefile (CoreDNS 1.11), indented for a block scalar under `data:`. */
-const DEFAULT_COREFILE = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}`;
+/** The kubeadm default Corefile (CoreDNS 1.11). */
+const DEFAULT_COREFILE = KUBEADM_COREFILE;
 
 interface CmSpec {
   name?: string;

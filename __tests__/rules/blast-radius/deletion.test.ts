@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { deletion, corefileTtls } from '../../../rules/blast-radius/deletion.js';
 import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
-import { FLEET, SHARED } from '../../helpers/fleets.js';
+import { FLEET, KUBEADM_COREFILE, SHARED } from '../../helpers/fleets.js';
 
 const lineOf = lineContaining;
 
@@ -42,26 +42,7 @@ metadata:
   namespace: kube-system
 data:
   Corefile: |
-    .:53 {
-        errors
-        health {
-           lameduck 5s
-        }
-        ready
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-           pods insecure
-           fallthrough in-addr.arpa ip6.arpa
-           ttl 30
-        }
-        prometheus :9153
-        forward . /etc/resolv.conf {
-           max_concurrent 1000
-        }
-        cache 30
-        loop
-        reload
-        loadbalance
-    }
+${KUBEADM_COREFILE.replace(/^/gm, '    ')}
 `;
 
 function deployment(name: string, namespace: string, opts: { replicas?: number | string; labels?: Record<string, string>; annotations?: string[] } = {}): string {
