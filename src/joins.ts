@@ -116,3 +116,33 @@ function findConfigMaps(workload: KubeObject, unitObjects: readonly KubeObject[]
   }
   return out;
 }
+
+const namesCache = new WeakMap<KubeObject, ReadonlySet<string>>();
+
+/**
+ * The names of the ConfigMaps a workload's pod spec refers to (volumes, projected volumes, `envFrom`,
+ * `configMapKeyRef`), whether or not they exist in the repository. Cached per workload.
+ */
+export function configMapNamesOf(workload: KubeObject): ReadonlySet<string> {
+  let names = namesCache.get(workload);
+  if (names) return names;
+  const out = new Set<string>();
+  const specPath = podSpecPath(workload.kind);
+  const spec = specPath ? asMap(getIn(workload.doc, specPath)) : undefined;
+  const add = (name: unknown) => {
+    if (typeof name === 'string' && name !== '') out.add(name);
+  };
+  for (const v of asList(spec?.volumes)) {
+    const vol = asMap(v);
+    add(asMap(vol?.configMap)?.name);
+    for (const src of asList(asMap(vol?.projected)?.sources)) add(asMap(asMap(src)?.configMap)?.name);
+  }
+  for (const field of ['initContainers', 'containers']) {
+    for (const c of asList(spec?.[field])) {
+      for (const e of asList(asMap(c)?.envFrom)) add(asMap(asMap(e)?.configMapRef)?.name);
+      for (const e of asList(asMap(c)?.env)) add(asMap(asMap(asMap(e)?.valueFrom)?.configMapKeyRef)?.name);
+    }
+  }
+  namesCache.set(workload, (names = out));
+  return names;
+}

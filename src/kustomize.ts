@@ -703,26 +703,39 @@ function renamePodRefs(spec: Record<string, unknown>, rename: (kind: string, nam
   }
 }
 
-/** `commonLabels` / `labels` / `commonAnnotations` on metadata and pod templates (selectors are left alone). */
+/**
+ * `commonLabels` / `labels` / `commonAnnotations` on metadata and pod templates (selectors are left alone).
+ * As Kustomize does: `commonLabels` and `commonAnnotations` reach pod templates; a `labels` entry reaches
+ * them only with `includeTemplates: true` or `includeSelectors: true` (both default false), so a plain
+ * `labels:` entry is a metadata-only edit that restarts nothing.
+ */
 function applyLabels(doc: Record<string, unknown>, res: Res[]): void {
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(asMap(doc.commonLabels) ?? {})) if (asString(v) !== undefined) labels[k] = asString(v)!;
-  for (const l of asList(doc.labels)) for (const [k, v] of Object.entries(asMap(asMap(l)?.pairs) ?? {})) if (asString(v) !== undefined) labels[k] = asString(v)!;
+  const templateLabels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asMap(doc.commonLabels) ?? {})) if (asString(v) !== undefined) labels[k] = templateLabels[k] = asString(v)!;
+  for (const l of asList(doc.labels)) {
+    const entry = asMap(l);
+    const toTemplates = entry?.includeTemplates === true || entry?.includeSelectors === true;
+    for (const [k, v] of Object.entries(asMap(entry?.pairs) ?? {})) {
+      if (asString(v) === undefined) continue;
+      labels[k] = asString(v)!;
+      if (toTemplates) templateLabels[k] = asString(v)!;
+      else delete templateLabels[k];
+    }
+  }
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(asMap(doc.commonAnnotations) ?? {})) if (asString(v) !== undefined) annotations[k] = asString(v)!;
   if (!Object.keys(labels).length && !Object.keys(annotations).length) return;
+  const put = (m: Record<string, unknown>, l: Record<string, string>) => {
+    if (Object.keys(l).length) m.labels = { ...(asMap(m.labels) ?? {}), ...l };
+    if (Object.keys(annotations).length) m.annotations = { ...(asMap(m.annotations) ?? {}), ...annotations };
+  };
   for (const r of res) {
     const d = edit(r);
-    const targets = [meta(d)];
+    put(meta(d), labels);
     const specPath = podSpecPath(kindOf(d));
-    if (specPath) {
-      const template = asMap(getIn(d, specPath.slice(0, -1)));
-      if (template) targets.push(meta(template));
-    }
-    for (const m of targets) {
-      if (Object.keys(labels).length) m.labels = { ...(asMap(m.labels) ?? {}), ...labels };
-      if (Object.keys(annotations).length) m.annotations = { ...(asMap(m.annotations) ?? {}), ...annotations };
-    }
+    const template = specPath ? asMap(getIn(d, specPath.slice(0, -1))) : undefined;
+    if (template && (Object.keys(templateLabels).length || Object.keys(annotations).length)) put(meta(template), templateLabels);
   }
 }
 

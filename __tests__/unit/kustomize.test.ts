@@ -155,6 +155,19 @@ patches:
     expect(getIn(ds.doc, ['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable'])).toBe('100%');
   });
 
+  it('puts `labels` into pod templates only with includeTemplates / includeSelectors; commonLabels always', () => {
+    const build = (extra: string) => {
+      const files = { ...BASE, 'o/kustomization.yaml': `resources: [../base]\n${extra}` };
+      const ds = buildKustomization(tree(files), 'o', 'o').objects.find((o) => o.kind === 'DaemonSet')!;
+      return { meta: getIn(ds.doc, ['metadata', 'labels']), template: getIn(ds.doc, ['spec', 'template', 'metadata']) };
+    };
+    // The default: metadata only, and the template is left exactly as written (no metadata added).
+    expect(build('labels:\n  - pairs: { team: platform }\n')).toEqual({ meta: { team: 'platform' }, template: undefined });
+    expect(build('labels:\n  - pairs: { team: platform }\n    includeTemplates: true\n').template).toEqual({ labels: { team: 'platform' } });
+    expect(build('labels:\n  - pairs: { team: platform }\n    includeSelectors: true\n').template).toEqual({ labels: { team: 'platform' } });
+    expect(build('commonLabels: { team: platform }\n').template).toEqual({ labels: { team: 'platform' } });
+  });
+
   it('notes remote bases and cycles instead of failing', () => {
     const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
     const r = buildKustomization(t3, 'a', 'a');

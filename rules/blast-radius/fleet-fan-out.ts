@@ -14,13 +14,16 @@
  *   or more (nothing paces a rollout across clusters), medium below;
  * - `pod-template` on other workloads (Deployment, StatefulSet, Job …): every replica rolls in every reached
  *   cluster at once — low;
- * - `data` (ConfigMap / Secret), `spec` (anything else outside `metadata`): low;
+ * - `data` (ConfigMap / Secret), `spec` (anything else outside `metadata`): low; medium for a ConfigMap a
+ *   DaemonSet reads, on 1,000 nodes or more (an agent reloading its config takes it everywhere at once);
  * - metadata-only edits (labels, annotations, outside the pod template) roll nothing: no finding.
  * Objects created or deleted are judged by what they are (new-daemonset, network-daemonset,
  * admission-webhook, deletion …); kube-proxy / CNI DaemonSets and cluster DNS by their own rules.
  * The implicit cluster `unmapped` is not part of the fleet here (its reach is unknown).
  */
+import { objectsByUnit } from '../../src/agents/kit.js';
 import { changedPairs, sameValue } from '../../src/changes.js';
+import { configMapNamesOf } from '../../src/joins.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkConfigMap, isNetworkDaemonSet } from '../../src/critical.js';
 import { podSpecPath } from '../../src/kube.js';
 import { formatCount } from '../../src/load-model.js';
@@ -123,7 +126,7 @@ function describe(o: KubeObject): string {
   return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
 }
 
-function verdict(g: Group, reach: Reach): { severity: Severity; what: string } {
+function verdict(g: Group, reach: Reach, runsIt: readonly string[], readers: readonly string[]): { severity: Severity; what: string } {
   const o = (g.head ?? g.base)!;
   const nodes = `${formatCount(reach.nodes)} node${reach.nodes === 1 ? '' : 's'}`;
   switch (g.change) {
@@ -137,18 +140,61 @@ function verdict(g: Group, reach: Reach): { severity: Severity; what: string } {
         };
       }
       if (o.kind === 'DaemonSet') {
-        return {
-          severity: reach.nodes >= HIGH_NODES ? 'high' : 'medium',
-          what: `${change}: every one of the ${nodes} restarts a pod of it, in every reached cluster at the same time, so a bad image or config fails on all of them before any stage has shown it works (its updateStrategy paces the rollout inside each cluster, never across clusters)`,
-        };
+        const severity: Severity = reach.nodes >= HIGH_NODES ? 'high' : 'medium';
+        const restarts = `${change}: every one of the ${nodes} restarts a pod of it, in every reached cluster at the same time`;
+        const pace = '(its updateStrategy paces the rollout inside each cluster, never across clusters)';
+        if (runsIt.length > 0) {
+          // A promotion: an earlier cluster already runs this very template. Still every reached cluster at
+          // once, so still reported, one level lower.
+          return {
+            severity: severity === 'high' ? 'medium' : 'low',
+            what: `${restarts}; ${listing(runsIt.map(quote))} already ${runsIt.length === 1 ? 'runs' : 'run'} this pod template, so this promotes a change that has run before, but to all of them at once ${pace}`,
+          };
+        }
+        return { severity, what: `${restarts}, so a bad image or config fails on all of them before any stage has shown it works ${pace}` };
       }
       return { severity: 'low', what: `${change}: every replica rolls in every reached cluster at the same time` };
     }
-    case 'data':
-      return { severity: 'low', what: 'its data changes: every pod that reads it sees the new values in every reached cluster at the same time (mounted files within about a minute, environment variables at the next restart)' };
+    case 'data': {
+      const what = 'its data changes: every pod that reads it sees the new values in every reached cluster at the same time (mounted files within about a minute, environment variables at the next restart)';
+      if (readers.length === 0) return { severity: 'low', what };
+      // Read by a per-node agent: an agent that reloads its config takes it on every node within about a
+      // minute, with no rollout to pace it.
+      return {
+        severity: reach.nodes >= HIGH_NODES ? 'medium' : 'low',
+        what: `${what}; ${listing(readers)} ${readers.length === 1 ? 'reads' : 'read'} it on every node, so an agent that reloads its config takes the change on all ${nodes} at once, with no rollout to pace it or stop it`,
+      };
+    }
     case 'spec':
       return { severity: 'low', what: 'its content changes in every reached cluster at the same time' };
   }
+}
+
+/**
+ * The known clusters outside the reach whose base copy of the object already has the head's pod template
+ * (what an earlier stage runs), in fleet order. `index` caches base objects by ref.
+ */
+function clustersRunning(ctx: ChangeContext, g: Group, reach: Reach, index: Map<string, KubeObject[]>): string[] {
+  const head = g.head!;
+  const path = templatePath(head.kind)!;
+  if (index.size === 0) for (const b of ctx.base.objects) if (podSpecPath(b.kind)) (index.get(b.ref) ?? index.set(b.ref, []).get(b.ref)!).push(b);
+  const reached = new Set(reach.clusters.map((c) => c.name));
+  const template = getIn(head.doc, path);
+  const out = new Set<string>();
+  for (const b of index.get(head.ref) ?? []) {
+    const outside = ctx.fleet.clustersOfObject(b, 'base').filter((c) => !reached.has(c) && ctx.fleet.cluster(c) && !ctx.fleet.cluster(c)!.implicit);
+    if (outside.length > 0 && sameValue(getIn(b.doc, path), template)) outside.forEach((c) => out.add(c));
+  }
+  return ctx.fleet.clusters.filter((c) => out.has(c.name)).map((c) => c.name);
+}
+
+/** The DaemonSets of a ConfigMap's unit (head) whose pods read it, as `DaemonSet "ns/name"`. */
+function daemonSetReaders(ctx: ChangeContext, cm: KubeObject): string[] {
+  const out: string[] = [];
+  for (const d of objectsByUnit(ctx.head.objects).get(cm.unit) ?? []) {
+    if (d.kind === 'DaemonSet' && d.namespace === cm.namespace && configMapNamesOf(d).has(cm.name)) out.push(describe(d));
+  }
+  return out.sort();
 }
 
 /** ` (and its copies in "b.yaml" and "c.yaml")` when the change spans several files. */
@@ -210,9 +256,15 @@ export const fleetFanOut: ChangeRule = {
       if (!known_ || RANK[g.change] > RANK[known_.g.change]) fanning.set(ref, { g, reach, everywhere });
     }
 
+    const baseByRef = new Map<string, KubeObject[]>();
     for (const { g, reach, everywhere } of fanning.values()) {
       const o = (g.head ?? g.base)!;
-      const { severity, what } = verdict(g, reach);
+      const { severity, what } = verdict(
+        g,
+        reach,
+        g.change === 'pod-template' ? clustersRunning(ctx, g, reach, baseByRef) : [],
+        g.change === 'data' && o.kind === 'ConfigMap' ? daemonSetReaders(ctx, o) : [],
+      );
       const scope = everywhere
         ? `every cluster of the fleet (${reachText(reach)})`
         : `${formatCount(reach.nodes)} of the fleet's ${formatCount(fleetNodes)} nodes (${reachText(reach)})`;

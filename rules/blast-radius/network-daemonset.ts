@@ -30,11 +30,14 @@
  * (its reach is unknown), as in blast-radius/fleet-fan-out.
  */
 import { sameValue } from '../../src/changes.js';
+import { HIGH_NODES as FLEET_HIGH_NODES } from './fleet-fan-out.js';
 import { isNetworkDaemonSet, NETWORK_CONFIGMAPS } from '../../src/critical.js';
+import { configMapNamesOf } from '../../src/joins.js';
+import { objectsByUnit } from '../../src/agents/kit.js';
 import { formatCount } from '../../src/load-model.js';
 import { reachOf, reachText, type Reach } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
-import type { Cluster, KubeObject, Severity, YamlPath } from '../../src/types.js';
+import type { Cluster, KubeObject, Severity, YamlPath, Tree } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
@@ -328,15 +331,16 @@ export const networkDaemonset: ChangeRule = {
     }
     for (const [id, b] of baseCm) {
       if (headCm.has(id) || !namespaceFits(b)) continue;
-      // Deleted while the unit still runs a networking DaemonSet: its agents fail at their next start.
-      if (!unitHasNetwork(b.unit, headDs)) continue;
+      // Deleted while a networking DaemonSet that reads it stays: its agents fail at their next start. (Deleted
+      // with its readers, as when a whole CNI install goes, it is part of that deletion.)
+      if (readersOf(b, ctx.head).length === 0) continue;
       const clusters = fleet.clustersOfObject(b, 'base');
       config.add(b, 'deleted', clusters, () => ({ object: b, base: b, change: 'deleted' }));
     }
 
     for (const g of fresh.all.values()) reportNew(ctx, g, baseNetwork);
     for (const g of template.all.values()) reportTemplate(ctx, g);
-    for (const g of config.all.values()) reportConfig(ctx, g, unitNetwork);
+    for (const g of config.all.values()) reportConfig(ctx, g);
   },
 };
 
@@ -375,9 +379,18 @@ function reportTemplate(ctx: ChangeContext, g: Group): void {
   const everywhere = wholeFleet(ctx.fleet, reach);
   const fast = fastFields(pace, largest.nodes);
   const agent = agentOf(o);
-  const severity: Severity = everywhere && fast.length > 0 ? 'high' : 'medium';
+  // Across two or more clusters with 1,000 nodes or more, nothing paces the rollout across clusters: high
+  // whatever the step, as blast-radius/fleet-fan-out judges any other DaemonSet (a networking agent is not
+  // less critical). A single-cluster fleet counts when the step is fast.
+  const acrossClusters =
+    everywhere && pace.maxUnavailable.kind !== 'bad' && reach.clusters.filter((c) => !c.implicit).length >= 2 && reach.nodes >= FLEET_HIGH_NODES;
+  const severity: Severity = everywhere && (fast.length > 0 || acrossClusters) ? 'high' : 'medium';
   let message = `pod template of networking DaemonSet ${quote(nameOf(o))} (${agent}) changed in ${reachText(reach)}; every node's ${agent} restarts`;
-  if (severity === 'high') {
+  if (severity === 'high' && fast.length === 0) {
+    message +=
+      `; ${paceText(pace, largest)}, but the change reaches ${fleetText(ctx.fleet, reach)} in one merge, ` +
+      `so every reached cluster rolls the new ${agent} at the same time and a bad version that passes readiness (broken service routing, dropped policy) spreads to all of them before any stage has shown it works`;
+  } else if (severity === 'high') {
     message +=
       `; ${fast.map(([f, a]) => stepText(f, a, largest)).join(' and ')}, and the change reaches ${fleetText(ctx.fleet, reach)} in one merge, ` +
       `so a bad version breaks node networking on that share of every reached cluster before the rollout stalls on unready pods (CRIT-NET-1: at most ${MAX_STEP_PERCENT}% at a time)`;
@@ -389,7 +402,7 @@ function reportTemplate(ctx: ChangeContext, g: Group): void {
     key: 'template',
     severity,
     message,
-    remediation: severity === 'high' ? REMEDIATION_FAST : REMEDIATION_TEMPLATE,
+    remediation: severity === 'high' && fast.length > 0 ? REMEDIATION_FAST : REMEDIATION_TEMPLATE,
     at: { object: o, path: diffPath(getIn(g.base!.doc, ['spec', 'template']), getIn(o.doc, ['spec', 'template']), ['spec', 'template']) },
     clusters: reach.clusters.map((c) => c.name),
     data: {
@@ -418,22 +431,29 @@ function changedDataKeys(b: KubeObject, h: KubeObject): { keys: string[]; first?
   return { keys, first };
 }
 
-/** The networking DaemonSets of the ConfigMap's unit and namespace (a side with no namespace written matches any). */
-function readersOf(o: KubeObject, unitNetwork: ReadonlyMap<string, ReadonlyMap<string | null, ReadonlySet<string>>>): string[] {
+/**
+ * The networking DaemonSets of a ConfigMap's unit on the head that read it (their pod spec names it), in the
+ * same namespace (or either has none written).
+ */
+function readersOf(o: KubeObject, head: Tree): string[] {
   const out = new Set<string>();
-  for (const [ns, names] of unitNetwork.get(o.unit) ?? []) {
-    if (ns === o.namespace || ns === null || o.namespace === null) for (const n of names) out.add(n);
+  for (const d of objectsByUnit(head.objects).get(o.unit) ?? []) {
+    if (d.kind !== KIND || !isNetworkDaemonSet(d)) continue;
+    if (d.namespace !== o.namespace && d.namespace !== null && o.namespace !== null) continue;
+    if (configMapNamesOf(d).has(o.name)) out.add(nameOf(d));
   }
   return [...out].sort(cmp);
 }
 
-function reportConfig(ctx: ChangeContext, g: Group, unitNetwork: ReadonlyMap<string, ReadonlyMap<string | null, ReadonlySet<string>>>): void {
+function reportConfig(ctx: ChangeContext, g: Group): void {
   const o = g.object;
   const reach = reachOf(ctx.fleet, g.clusters);
   if (reach.clusters.length === 0) return;
   const everywhere = wholeFleet(ctx.fleet, reach);
-  const readers = readersOf(o, unitNetwork).map(quote);
-  const who = readers.length > 0 ? `${listing(readers)} read${readers.length === 1 ? 's' : ''} it on every node` : 'the networking agent that reads it (not in this repository) runs on every node';
+  const readers = readersOf(o, ctx.head).map(quote);
+  const one = readers.length <= 1;
+  const who = readers.length > 0 ? `${listing(readers)} read${one ? 's' : ''} it on every node` : 'the networking agent that reads it (not in this repository) runs on every node';
+  const picks = `and ${one ? 'picks' : 'pick'} the new values up at ${one ? 'its' : 'their'} next restart`;
   let what: string;
   let path: YamlPath = ['data'];
   switch (g.change) {
@@ -442,7 +462,7 @@ function reportConfig(ctx: ChangeContext, g: Group, unitNetwork: ReadonlyMap<str
       path = ['metadata', 'name'];
       break;
     case 'added':
-      what = `added in ${reachText(reach)}, where the networking DaemonSet already runs: its content replaces whatever the clusters hold; ${who} and picks the new values up at its next restart (a node reboot, an eviction, the next rollout), with nothing staging it`;
+      what = `added in ${reachText(reach)}, where the networking DaemonSet already runs: its content replaces whatever the clusters hold; ${who} ${picks} (a node reboot, an eviction, the next rollout), with nothing staging it`;
       break;
     default: {
       const { keys, first } = changedDataKeys(g.base!, o);
@@ -450,7 +470,7 @@ function reportConfig(ctx: ChangeContext, g: Group, unitNetwork: ReadonlyMap<str
       const named = keys.slice(0, 5).map(quote);
       const list = keys.length > 5 ? `${named.join(', ')} and ${keys.length - 5} more` : listing(named);
       const which = keys.length === 0 ? '' : ` (${keys.length === 1 ? 'key' : 'keys'} ${list})`;
-      what = `data changed${which} in ${reachText(reach)}; ${who} and picks the new values up at its next restart (a node reboot, an eviction, the next rollout), with nothing staging it`;
+      what = `data changed${which} in ${reachText(reach)}; ${who} ${picks} (a node reboot, an eviction, the next rollout), with nothing staging it`;
     }
   }
   let message = `networking ConfigMap ${quote(nameOf(o))} ${what}`;

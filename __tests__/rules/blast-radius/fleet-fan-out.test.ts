@@ -108,6 +108,27 @@ ruleTester(fleetFanOut).run({
   ],
   invalid: [
     {
+      name: 'a ConfigMap a DaemonSet reads, changed everywhere: medium, the reader named',
+      config: SHARED,
+      base: { [SHARED_FILE]: `${configMap('  a: "1"\n')}---\n${ds.replace('      containers:', '      volumes: [{name: cfg, configMap: {name: agent-config}}]\n      containers:')}` },
+      files: { [SHARED_FILE]: `${configMap('  a: "2"\n')}---\n${ds.replace('      containers:', '      volumes: [{name: cfg, configMap: {name: agent-config}}]\n      containers:')}` },
+      findings: [{ severity: 'medium', key: 'data', line: 6, messageIncludes: ['DaemonSet "monitoring/node-agent" reads it on every node', 'on all 8,060 nodes at once'] }],
+    },
+    {
+      name: 'a promotion: the production overlays drop their pins after the canary ran the new image: still both production clusters at once, one level lower',
+      config: FLEET,
+      base: { ...base(dsBumped), ...overlays(PIN) },
+      files: { ...base(dsBumped), ...overlays() },
+      findings: [
+        {
+          severity: 'medium',
+          key: 'pod-template',
+          line: lineContaining(dsBumped, TEMPLATE),
+          messageIncludes: ['"canary-1" already runs this pod template, so this promotes a change that has run before, but to all of them at once', '8,000 of the fleet\'s 8,060 nodes'],
+        },
+      ],
+    },
+    {
       name: 'a pod-template change confined to the canary overlay next to a spec change everywhere: the spec change is reported (low), the restart is not borrowed',
       config: FLEET,
       base: { ...base(ds), ...overlays() },

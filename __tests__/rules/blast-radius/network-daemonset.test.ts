@@ -61,6 +61,10 @@ function ds(d: DsSpec = {}): string {
     `      - name: ${name}`,
     `        image: ${d.image ?? 'registry.k8s.io/kube-proxy:v1.30.2'}`,
     '        command: [/usr/local/bin/kube-proxy, --config=/var/lib/kube-proxy/config.conf]',
+    // The agent reads its ConfigMap (kube-proxy's is named like it, the others `<name>-config`).
+    '      volumes:',
+    '      - name: config',
+    `        configMap: {name: ${name === 'kube-proxy' ? 'kube-proxy' : `${name}-config`}}`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -135,6 +139,12 @@ const dflt = bump(undefined);
 
 ruleTester(networkDaemonset).run({
   valid: [
+    {
+      name: 'the kube-proxy ConfigMap deleted with kube-proxy itself, calico-node staying: part of that deletion, not a config change',
+      config: FLEET,
+      base: { [CANARY]: `${ds()}---\n${configMap()}---\n${ds({ name: 'calico-node', image: 'quay.io/calico/node:v3.28.0' })}` },
+      files: { [CANARY]: ds({ name: 'calico-node', image: 'quay.io/calico/node:v3.28.0' }) },
+    },
     { name: 'a new DaemonSet that is not a networking agent is left to new-daemonset', config: FLEET, files: { [CANARY]: nodeAgent } },
     { name: 'a networking DaemonSet unchanged', config: FLEET, base: { [CANARY]: kubeProxy }, files: { [CANARY]: kubeProxy } },
     {
@@ -257,18 +267,18 @@ ruleTester(networkDaemonset).run({
       ],
     },
     {
-      name: 'maxUnavailable 1 on every cluster of the fleet: medium',
+      name: 'maxUnavailable 1 on every cluster of the fleet: high (8,060 nodes in three clusters at once, however slow each cluster rolls)',
       config: SHARED,
       base: { [SHARED_FILE]: one.before },
       files: { [SHARED_FILE]: one.after },
-      findings: [at('medium', 'template', one.after, `image: ${NEW}`, ['maxUnavailable 1 paces it at 1 node at a time in "prod-us", across every cluster of the fleet in one merge'])],
+      findings: [at('high', 'template', one.after, `image: ${NEW}`, ['maxUnavailable 1 paces it at 1 node at a time in "prod-us", but the change reaches every cluster of the fleet in one merge'])],
     },
     {
-      name: 'maxUnavailable 10% fleet-wide is at the threshold: medium',
+      name: 'maxUnavailable 10% fleet-wide is at the threshold: high (8,060 nodes in three clusters at once, however slow each cluster rolls)',
       config: SHARED,
       base: { [SHARED_FILE]: p10.before },
       files: { [SHARED_FILE]: p10.after },
-      findings: [at('medium', 'template', p10.after, `image: ${NEW}`, ['maxUnavailable "10%" paces it at 480 nodes at a time in "prod-us"'])],
+      findings: [at('high', 'template', p10.after, `image: ${NEW}`, ['maxUnavailable "10%" paces it at 480 nodes at a time in "prod-us"'])],
     },
     {
       name: 'maxUnavailable 11% fleet-wide: high',
@@ -278,11 +288,11 @@ ruleTester(networkDaemonset).run({
       findings: [at('high', 'template', p11.after, `image: ${NEW}`, ['maxUnavailable "11%" replaces it on up to 528 of the 4,800 nodes'])],
     },
     {
-      name: 'maxUnavailable 480 (10% of the largest cluster) fleet-wide: medium',
+      name: 'maxUnavailable 480 (10% of the largest cluster) fleet-wide: high (8,060 nodes in three clusters at once, however slow each cluster rolls)',
       config: SHARED,
       base: { [SHARED_FILE]: c480.before },
       files: { [SHARED_FILE]: c480.after },
-      findings: [at('medium', 'template', c480.after, `image: ${NEW}`, ['maxUnavailable 480 paces it at 480 nodes'])],
+      findings: [at('high', 'template', c480.after, `image: ${NEW}`, ['maxUnavailable 480 paces it at 480 nodes'])],
     },
     {
       name: 'maxUnavailable 481 fleet-wide: high',
@@ -299,11 +309,11 @@ ruleTester(networkDaemonset).run({
       findings: [at('high', 'template', surge.after, `image: ${NEW}`, ['maxSurge "25%" replaces it on up to 1,200 of the 4,800 nodes'])],
     },
     {
-      name: 'no strategy written (default 1) fleet-wide: medium',
+      name: 'no strategy written (default 1) fleet-wide: high (8,060 nodes in three clusters at once, however slow each cluster rolls)',
       config: SHARED,
       base: { [SHARED_FILE]: dflt.before },
       files: { [SHARED_FILE]: dflt.after },
-      findings: [at('medium', 'template', dflt.after, `image: ${NEW}`, ['maxUnavailable 1 (the default)'])],
+      findings: [at('high', 'template', dflt.after, `image: ${NEW}`, ['maxUnavailable 1 (the default)'])],
     },
     {
       name: 'maxUnavailable 50% in prod-us alone: one cluster is a stage, however big (more than half of the fleet\'s nodes): medium',
