@@ -21,9 +21,9 @@
  * admission-webhook, deletion …); kube-proxy / CNI DaemonSets and cluster DNS by their own rules.
  * The implicit cluster `unmapped` is not part of the fleet here (its reach is unknown).
  */
-import { objectsByUnit } from '../../src/agents/kit.js';
+import { describeWorkload, objectsByUnit } from '../../src/agents/kit.js';
 import { changedPairs, sameValue } from '../../src/changes.js';
-import { configMapNamesOf } from '../../src/joins.js';
+import { configMapNamesOf, sourceFile } from '../../src/joins.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkConfigMap, isNetworkDaemonSet } from '../../src/critical.js';
 import { podSpecPath } from '../../src/kube.js';
 import { formatCount } from '../../src/load-model.js';
@@ -116,15 +116,9 @@ interface Group {
   files: Set<string>;
 }
 
-function sourceFile(o: KubeObject): string {
-  return (o.source ?? o).file;
-}
 
 const RANK: Readonly<Record<Change, number>> = { 'pod-template': 2, data: 1, spec: 0 };
 
-function describe(o: KubeObject): string {
-  return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
-}
 
 function verdict(g: Group, reach: Reach, runsIt: readonly string[], readers: readonly string[]): { severity: Severity; what: string } {
   const o = (g.head ?? g.base)!;
@@ -192,7 +186,7 @@ function clustersRunning(ctx: ChangeContext, g: Group, reach: Reach, index: Map<
 function daemonSetReaders(ctx: ChangeContext, cm: KubeObject): string[] {
   const out: string[] = [];
   for (const d of objectsByUnit(ctx.head.objects).get(cm.unit) ?? []) {
-    if (d.kind === 'DaemonSet' && d.namespace === cm.namespace && configMapNamesOf(d).has(cm.name)) out.push(describe(d));
+    if (d.kind === 'DaemonSet' && d.namespace === cm.namespace && configMapNamesOf(d).has(cm.name)) out.push(describeWorkload(d));
   }
   return out.sort();
 }
@@ -272,7 +266,7 @@ export const fleetFanOut: ChangeRule = {
       ctx.report({
         key: g.change,
         severity,
-        message: `change to ${describe(o)}${copies(g, o)} reaches ${scope} in one merge; ${what}`,
+        message: `change to ${describeWorkload(o)}${copies(g, o)} reaches ${scope} in one merge; ${what}`,
         at: { object: o, path },
         clusters: reach.clusters.map((c) => c.name),
         data: {

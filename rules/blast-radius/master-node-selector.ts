@@ -37,6 +37,7 @@
  * selector) is quiet: it never takes effect. `matchFields` select by node name only (the API server allows
  * `metadata.name` alone), so they never name a label: they are evaluated as unknown.
  */
+import { describeWorkload } from '../../src/agents/kit.js';
 import type { StateRule } from '../../src/rule.js';
 import { podSpecPath } from '../../src/kube.js';
 import {
@@ -93,9 +94,6 @@ const BGP_KINDS: ReadonlyMap<string, (apiVersion: string) => boolean> = new Map(
   ['CiliumBGPClusterConfig', (v: string) => v.startsWith('cilium.io/')],
 ]);
 
-function display(o: KubeObject): string {
-  return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
-}
 
 interface Report {
   key: string;
@@ -126,7 +124,7 @@ function judgeWorkload(o: KubeObject, spec: Record<string, unknown>, specPath: Y
   const sel = readPodSelection(spec, specPath);
   if (!sel.valid) return [];
   const out: Report[] = [];
-  const what = display(o);
+  const what = describeWorkload(o);
   const tolerations = readTolerations(spec);
   const toleratesCp = tolerations.some((t) => toleratesTaint(t, CONTROL_PLANE, 'NoSchedule'));
 
