@@ -335,3 +335,31 @@ describe('renderMarkdown', () => {
     });
   });
 });
+
+describe('staged rollout plan', () => {
+  const clusters = [
+    { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true, bakeSeconds: 30 },
+    { name: 'prod-us', nodes: 4800, nodesAssumed: false, stage: 'prod', affected: true },
+    { name: 'prod-eu', nodes: 3200, nodesAssumed: false, stage: 'prod', affected: true },
+    { name: 'dev-1', nodes: 10, nodesAssumed: false, stage: 'dev', affected: false },
+  ];
+  const stagesFinding = finding({ ruleId: 'canary/stages-in-one-pr', family: 'canary', severity: 'medium', clusters: ['canary-1', 'prod-eu', 'prod-us'], message: 'this change reaches canary and prod at once' });
+
+  it('lists the reached stages in order, smallest cluster first, with the DNS bake time and what to watch', () => {
+    const md = renderMarkdown(report({ findings: [finding({ clusters: ['canary-1', 'prod-eu', 'prod-us'] }), stagesFinding], clusters }), CTX);
+    expect(md).toContain('**Staged rollout plan** for this change');
+    expect(md).toContain('| 1 | canary | canary-1 (60) | at least 30 s (DNS cache TTL) |');
+    expect(md).toContain('| 2 | prod | prod-eu (3,200), prod-us (4,800) | — |');
+    expect(md).not.toContain('dev-1 (10)'); // not reached by this change
+    expect(md).toContain('`apiserver_flowcontrol_current_inqueue_requests`, `apiserver_current_inflight_requests` and LIST latency');
+    expect(md).not.toContain('DNS resolution success rate');
+  });
+
+  it('watches DNS resolution for a DNS change, and has no plan without a canary finding', () => {
+    const dns = finding({ ruleId: 'blast-radius/cluster-dns', family: 'blast-radius', severity: 'high', clusters: ['canary-1', 'prod-us'] });
+    const md = renderMarkdown(report({ findings: [dns, stagesFinding], clusters }), CTX);
+    expect(md).toContain('DNS resolution success rate');
+    expect(md).not.toContain('`apiserver_flowcontrol_current_inqueue_requests`');
+    expect(renderMarkdown(report({ findings: [dns], clusters }), CTX)).not.toContain('Staged rollout plan');
+  });
+});

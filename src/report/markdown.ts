@@ -7,7 +7,7 @@
  * Mermaid charts hold only numbers and fixed strings: nothing from the repository goes into them.
  */
 import { formatBytes, formatCount, formatRatio, SEVERITY_RATIOS } from '../load-model.js';
-import { findingReach } from '../reach.js';
+import { durationText, findingReach } from '../reach.js';
 import { levelRank } from '../types.js';
 import type { Finding, Report, ReportCluster, ReportContext, Severity } from '../types.js';
 
@@ -46,7 +46,7 @@ export function renderMarkdown(report: Report, ctx: ReportContext): string {
   head.push(...explanation(report, ctx), '');
 
   // Lowest priority sections are sized first, so the findings get whatever space is left.
-  const tailLines = [...errorsSection(report), ...notesSection(report), ...clustersSection(report.clusters)];
+  const tailLines = [...rolloutPlan(report, live), ...errorsSection(report), ...notesSection(report), ...clustersSection(report.clusters)];
   const suppressedLines = suppressedSection(suppressed);
   const used = size(head) + size(tailLines) + size(suppressedLines);
   const findingLines = findingsSection(live, LIMIT - used - 200, report.clusters);
@@ -275,6 +275,49 @@ function suppressedSection(suppressed: Finding[]): string[] {
 function errorsSection(report: Report): string[] {
   const items = report.errors.map((e) => `- ${esc(e.file, CELL_CHARS)}:${e.line}: ${esc(e.message, BODY_CHARS)}`);
   return items.length === 0 ? [] : [`**Errors** (${items.length}; these files were not analysed):`, '', ...fit(items, BUDGET.errors, inReport('errors')), ''];
+}
+
+/**
+ * When live canary findings exist: the staged plan for this change — its clusters stage by stage (smallest
+ * first inside a stage), what to watch between stages, and the bake time (at least the longest known DNS
+ * cache TTL of a stage's clusters).
+ */
+export function rolloutPlan(report: Report, live: readonly Finding[]): string[] {
+  if (!live.some((f) => f.family === 'canary')) return [];
+  const reached = new Set(live.flatMap((f) => f.clusters));
+  const clusters = report.clusters.filter((c) => c.affected || reached.has(c.name));
+  if (clusters.length === 0) return [];
+  const stages: Array<{ stage: string; clusters: ReportCluster[] }> = [];
+  for (const c of clusters) {
+    const last = stages.at(-1);
+    if (last && last.stage === c.stage) last.clusters.push(c);
+    else stages.push({ stage: c.stage, clusters: [c] });
+  }
+  const watch: string[] = [];
+  if (live.some((f) => f.family === 'watch-all')) {
+    watch.push('API server load: `apiserver_flowcontrol_current_inqueue_requests`, `apiserver_current_inflight_requests` and LIST latency (`apiserver_request_duration_seconds{verb="LIST"}`)');
+  }
+  if (live.some((f) => f.ruleId === 'blast-radius/cluster-dns' || (f.ruleId === 'blast-radius/deletion' && /DNS|CoreDNS|kube-dns/.test(f.message)))) {
+    watch.push('DNS resolution success rate (CoreDNS `coredns_dns_responses_total` by rcode, SERVFAIL in particular), measured apart from application health');
+  }
+  watch.push('the error rate and readiness of what the change touches, on the stage just updated');
+  const rows = stages.map((st, i) => {
+    const sorted = [...st.clusters].sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const names = sorted.map((c) => `${esc(c.name, CELL_CHARS)} (${thousands(c.nodes)}${c.nodesAssumed ? ', assumed' : ''})`).join(', ');
+    const bake = Math.max(0, ...st.clusters.map((c) => c.bakeSeconds ?? 0));
+    const wait = i === stages.length - 1 ? '—' : bake > 0 ? `at least ${durationText(bake)} (DNS cache TTL)` : 'until the signals above are steady';
+    return `| ${i + 1} | ${esc(st.stage, CELL_CHARS)} | ${names} | ${wait} |`;
+  });
+  return [
+    '**Staged rollout plan** for this change: one stage per pull request (or sync step), smallest cluster first inside a stage.',
+    '',
+    '| Step | Stage | Clusters (nodes), smallest first | Bake before the next step |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `Watch between stages: ${watch.join('; ')}.`,
+    '',
+  ];
 }
 
 function notesSection(report: Report): string[] {
