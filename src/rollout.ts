@@ -22,7 +22,9 @@
  *   `Rollout` (argoproj.io) with non-empty `spec.strategy.canary.steps` that is the object itself or
  *   points at it through `spec.workloadRef`, or a Flagger `Canary` (flagger.app) whose `spec.targetRef`
  *   names it (same namespace): the controller stages the change inside each cluster and stops it on failed
- *   analysis, so the canary rules report it at most low.
+ *   analysis, so the canary rules report it at most low. An Argo CD ApplicationSet with `RollingSync` and
+ *   two or more ordered steps gates every object of the units its template's source path points at (the
+ *   Applications sync step by step, across clusters).
  */
 import { changedPairs, type ObjectPair } from './changes.js';
 import { describeWorkload, objectsByUnit } from './agents/kit.js';
@@ -139,7 +141,7 @@ function compute(base: Tree, head: Tree, fleet: Fleet): RolloutView {
         }
       }
     }
-    const gatedBy = pair.head ? gateOf(head, pair.head, gates) : undefined;
+    const gatedBy = pair.head ? (gateOf(head, pair.head, gates) ?? syncGateOf(head, pair.head)) : undefined;
     return { pair, object, status, clusters, promoted, promotedFrom: inFleetOrder(from), ...(gatedBy ? { gatedBy } : {}) };
   });
   changes.sort((a, b) => cmp(sourceFile(a.object), sourceFile(b.object)) || (a.object.source ?? a.object).docIndex - (b.object.source ?? b.object).docIndex || cmp(a.object.unit, b.object.unit));
@@ -240,6 +242,51 @@ function gateOf(head: Tree, o: KubeObject, cache: Map<string, Map<string, string
 }
 
 const gateKey = (kind: string, ns: string | null, name: string) => `${kind}\u0000${ns ?? ''}\u0000${name}`;
+
+/** A RollingSync ApplicationSet: the unit roots its template can point at, and how to name it. */
+interface SyncGate {
+  readonly path: RegExp;
+  readonly what: string;
+}
+const syncGates = new WeakMap<readonly KubeObject[], SyncGate[]>();
+
+/**
+ * Argo CD ApplicationSets (any unit of the head) with `spec.strategy.type: RollingSync` and two or more
+ * ordered steps that select something (each with `matchExpressions`): the Applications they generate sync
+ * step by step, so the objects of the units their template's source path points at are gated. A templated
+ * path (`apps/{{name}}`, `{{.path.path}}`) matches any unit root of that shape.
+ */
+function rollingSyncGates(head: Tree): SyncGate[] {
+  let gates = syncGates.get(head.objects);
+  if (gates) return gates;
+  gates = [];
+  for (const a of head.objects) {
+    if (a.kind !== 'ApplicationSet' || !a.apiVersion.startsWith('argoproj.io/')) continue;
+    const spec = asMap(a.doc.spec);
+    if (asString(getIn(spec, ['strategy', 'type'])) !== 'RollingSync') continue;
+    const steps = asList(getIn(spec, ['strategy', 'rollingSync', 'steps'])).filter((st) => asList(asMap(st)?.matchExpressions).length > 0);
+    if (steps.length < 2) continue;
+    const source = asMap(getIn(spec, ['template', 'spec']));
+    const paths = [asString(getIn(source, ['source', 'path'])), ...asList(source?.sources).map((x) => asString(asMap(x)?.path))];
+    for (const raw of paths) {
+      if (!raw) continue;
+      const norm = raw.replace(/^\.\/+/, '').replace(/\/+$/, '');
+      const pattern = norm
+        .split(/(\{\{[^}]*\}\})/)
+        .map((part) => (part.startsWith('{{') ? '.+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      gates.push({ path: new RegExp(`^${pattern}$`), what: `Argo CD ApplicationSet ${quoteName(a)} (RollingSync, ${steps.length} steps)` });
+    }
+  }
+  syncGates.set(head.objects, gates);
+  return gates;
+}
+
+/** The RollingSync ApplicationSet whose Applications deploy `o`'s unit, described, or undefined. */
+function syncGateOf(head: Tree, o: KubeObject): string | undefined {
+  const gates = rollingSyncGates(head);
+  return gates.length === 0 ? undefined : gates.find((g) => g.path.test(o.unit))?.what;
+}
 const quoteName = (o: KubeObject) => JSON.stringify(o.namespace ? `${o.namespace}/${o.name}` : o.name);
 
 /** The clusters of a change that count: those where it is not a promotion. */

@@ -19,6 +19,28 @@ const STAGES_FLEET = 'stage "canary": canary-1 (60); stage "prod": prod-eu (3,20
 const SHARED_FILE = 'apps/web.yaml';
 
 const all = (text: string) => perCluster({ 'canary-1': text, 'prod-us': text, 'prod-eu': text });
+
+/** An Argo CD ApplicationSet deploying `clusters/<name>` to each cluster, with RollingSync steps (one per env). */
+const appSet = (steps: string[]) => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: web, namespace: argocd}
+spec:
+  generators:
+  - list:
+      elements: [{name: canary-1, env: canary}, {name: prod-us, env: prod}, {name: prod-eu, env: prod}]
+  strategy:
+    type: RollingSync
+    rollingSync:
+      steps:
+${steps.map((env) => `      - matchExpressions: [{key: env, operator: In, values: [${env}]}]`).join('\n')}
+  template:
+    metadata: {name: 'web-{{name}}', labels: {env: '{{env}}'}}
+    spec:
+      project: default
+      source: {repoURL: https://git.example.com/infra.git, path: 'clusters/{{name}}'}
+      destination: {name: '{{name}}', namespace: shop}
+      syncPolicy: {automated: {}}
+`;
 const bumped = workload({ image: V2 });
 
 ruleTester(stagesInOnePr).run({
@@ -58,6 +80,20 @@ ruleTester(stagesInOnePr).run({
     { name: 'odd input: a string spec in the canary only does not throw', config: FLEET, base: { 'clusters/canary-1/x.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: shop}\ndata: nope\n' }, files: { 'clusters/canary-1/x.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: shop}\ndata: [1, {a: 2}]\n' } },
   ],
   invalid: [
+    {
+      name: 'an ApplicationSet with ordered RollingSync steps (canary, then prod) deploys every stage: low, the ApplicationSet named',
+      config: FLEET,
+      base: { 'argocd/web.yaml': appSet(['canary', 'prod']), ...all(workload()) },
+      files: { 'argocd/web.yaml': appSet(['canary', 'prod']), ...all(bumped) },
+      findings: [{ severity: 'low', key: KEY, line: lineContaining(bumped, NAME), messageIncludes: ['Argo CD ApplicationSet "argocd/web" (RollingSync, 2 steps)'] }],
+    },
+    {
+      name: 'the same ApplicationSet with a single RollingSync step syncs everything at once: medium',
+      config: FLEET,
+      base: { 'argocd/web.yaml': appSet(['canary']), ...all(workload()) },
+      files: { 'argocd/web.yaml': appSet(['canary']), ...all(bumped) },
+      findings: [{ severity: 'medium', key: KEY, line: lineContaining(bumped, NAME) }],
+    },
     {
       name: 'one pull request bumps the image in the canary and both production overlays',
       config: FLEET,
