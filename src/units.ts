@@ -238,7 +238,7 @@ function exists(tree: Tree, root: string): boolean {
 }
 
 /** Replaces `{{name}}` / `{{ .name }}` / `{{path.basename}}` with parameters; undefined when one is missing. */
-function render(text: string | undefined, params: Record<string, string>): string | undefined {
+export function render(text: string | undefined, params: Readonly<Record<string, string>>): string | undefined {
   if (text === undefined) return undefined;
   let missing = false;
   const out = text.replace(/\{\{-?\s*\.?([A-Za-z0-9_.[\]-]+)\s*-?\}\}/g, (_, key: string) => {

@@ -33,9 +33,9 @@ import { changedPairs } from '../../src/changes.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkDaemonSet } from '../../src/critical.js';
 import { isKubeDnsConfigMap, kubeDnsConfigOf } from './cluster-dns.js';
 import { formatCount } from '../../src/load-model.js';
+import { pdbProtects, pdbSelects, replicasOf } from '../../src/disruption.js';
 import { nodesText, reachOf, reachText } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
-import { isEmptySelector, matchesSelector } from '../../src/selector.js';
 import { listing, quote } from '../../src/text.js';
 import type { KubeObject, Severity } from '../../src/types.js';
 import { cmp } from '../../src/util.js';
@@ -435,52 +435,9 @@ const APF_BREAK_GLASS = 'break-glass: a credential in group system:masters stays
 // ---- PodDisruptionBudgets ---------------------------------------------------------------------------------
 
 
-/**
- * True when a PDB selects pods with `labels`. A missing or null selector selects nothing; an empty one
- * selects every pod of the namespace in policy/v1 and nothing in policy/v1beta1.
- */
-function pdbSelects(pdb: KubeObject, labels: Readonly<Record<string, string>>): boolean {
-  const selector = getIn(pdb.doc, ['spec', 'selector']);
-  if (selector === undefined || selector === null) return false;
-  if (pdb.apiVersion === 'policy/v1beta1' && isEmptySelector(selector)) return false;
-  return matchesSelector(selector, labels);
-}
 
-/** Percent (`"25%"`) or integer value of an IntOrString field; undefined when absent or unreadable. */
-function intOrPercent(value: unknown): { n: number; percent: boolean } | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return { n: value, percent: false };
-  const s = asString(value);
-  const m = s === undefined ? null : /^(\d+)(%?)$/.exec(s.trim());
-  return m ? { n: Number(m[1]), percent: m[2] === '%' } : undefined;
-}
 
-/** False when the PDB allows every replica to go at once (minAvailable 0, maxUnavailable ≥ replicas or 100%). */
-function protects(pdb: KubeObject, replicas: number): boolean {
-  const spec = asMap(getIn(pdb.doc, ['spec']));
-  const min = intOrPercent(spec?.minAvailable);
-  const max = intOrPercent(spec?.maxUnavailable);
-  if (min) return min.n > 0;
-  if (max) return max.percent ? max.n < 100 : max.n < replicas;
-  return true; // neither set: the API defaults minAvailable to 1
-}
 
-/** Replicas a workload runs at least: an HPA's minReplicas (default 1) when one targets it, else spec.replicas (default 1). */
-function replicasOf(w: KubeObject, unit: readonly KubeObject[]): { n: number; hpa: boolean } | undefined {
-  const hpa = unit.find(
-    (h) =>
-      h.kind === 'HorizontalPodAutoscaler' &&
-      h.namespace === w.namespace &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind'])) === w.kind &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name'])) === w.name,
-  );
-  if (hpa) {
-    const min = getIn(hpa.doc, ['spec', 'minReplicas']);
-    return min === undefined || min === null ? { n: 1, hpa: true } : typeof min === 'number' ? { n: min, hpa: true } : undefined;
-  }
-  const replicas = getIn(w.doc, ['spec', 'replicas']);
-  if (replicas === undefined || replicas === null) return { n: 1, hpa: false };
-  return typeof replicas === 'number' && Number.isFinite(replicas) ? { n: replicas, hpa: false } : undefined;
-}
 
 function lastPdbVerdict(pdb: KubeObject, headUnit: readonly KubeObject[]): Verdict | undefined {
   const others = headUnit.filter((h) => h.kind === 'PodDisruptionBudget' && h.namespace === pdb.namespace && h.apiVersion.startsWith('policy/'));
@@ -491,8 +448,8 @@ function lastPdbVerdict(pdb: KubeObject, headUnit: readonly KubeObject[]): Verdi
     const labels = stringMap(getIn(w.doc, ['spec', 'template', 'metadata', 'labels']));
     if (!pdbSelects(pdb, labels)) continue;
     const r = replicasOf(w, headUnit);
-    if (!r || r.n < 2 || !protects(pdb, r.n)) continue;
-    if (others.some((p) => pdbSelects(p, labels) && protects(p, r.n))) continue;
+    if (!r || r.n < 2 || !pdbProtects(pdb, r.n)) continue;
+    if (others.some((p) => pdbSelects(p, labels) && pdbProtects(p, r.n))) continue;
     exposed.push(`${w.kind} ${quote(nsName(w))} (${r.hpa ? `at least ${formatCount(r.n)} replicas, HorizontalPodAutoscaler minReplicas` : `${formatCount(r.n)} replicas`})`);
     most = Math.max(most, r.n);
   }

@@ -30,6 +30,7 @@ import { matchesSelector } from '../../src/selector.js';
 import { listing, quote } from '../../src/text.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { render as renderParams } from '../../src/units.js';
 
 export const KEY = 'all-at-once';
 /** Above this many nodes a whole-fleet sync is high (a fleet of production size, RULEBOOK Part D). */
@@ -64,16 +65,10 @@ interface ArgoEntry {
   labels: Record<string, string>;
 }
 
-/** Replaces `{{name}}` / `{{ .name }}` with parameters; undefined when one is missing (as units.ts renders). */
+/** Replaces `{{name}}` / `{{ .name }}` with parameters as units.ts does; undefined when one is missing or a template is left. */
 function render(text: string | undefined, params: Params): string | undefined {
-  if (text === undefined) return undefined;
-  let missing = false;
-  const out = text.replace(/\{\{-?\s*\.?([A-Za-z0-9_.[\]-]+)\s*-?\}\}/g, (_, key: string) => {
-    const v = params[key];
-    if (v === undefined) missing = true;
-    return v ?? '';
-  });
-  return missing || out.includes('{{') ? undefined : out;
+  const out = renderParams(text, params);
+  return out === undefined || out.includes('{{') ? undefined : out;
 }
 
 function flatten(value: unknown, prefix = '', into: Params = {}, depth = 0): Params {

@@ -41,11 +41,11 @@ import { isNetworkDaemonSet } from '../../src/critical.js';
 import { describeWorkload, objectsByUnit } from '../../src/agents/kit.js';
 import { formatCount } from '../../src/load-model.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
-import { isEmptySelector, matchesSelector } from '../../src/selector.js';
 import { quote } from '../../src/text.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn, stringMap } from '../../src/yaml/walk.js';
+import { pdbProtects, pdbSelects, replicasOf, sameNamespace } from '../../src/disruption.js';
 
 const KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 /** Above this share of a cluster's nodes per step, an agent with cluster-wide reads relists too many at once (ROLL-W-1). */
@@ -132,49 +132,9 @@ function unitIndex(objects: readonly KubeObject[], unit: string): UnitIndex {
   return found;
 }
 
-/** Same namespace, or one of them unwritten (applied into whatever namespace the other lands in). */
-function sameNamespace(a: KubeObject, b: KubeObject): boolean {
-  return a.namespace === null || b.namespace === null || a.namespace === b.namespace;
-}
 
-/** Replicas the workload runs at least: an HPA's minReplicas (default 1), else spec.replicas (unset = 1); undefined when unreadable. */
-function replicasOf(w: KubeObject, index: UnitIndex): { n: number; hpa: boolean } | undefined {
-  const hpa = index.hpas.find(
-    (h) =>
-      sameNamespace(h, w) &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind'])) === w.kind &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name'])) === w.name,
-  );
-  if (hpa) {
-    const min = getIn(hpa.doc, ['spec', 'minReplicas']);
-    if (min === undefined || min === null) return { n: 1, hpa: true };
-    return typeof min === 'number' && Number.isFinite(min) ? { n: min, hpa: true } : undefined;
-  }
-  const replicas = getIn(w.doc, ['spec', 'replicas']);
-  if (replicas === undefined || replicas === null) return { n: 1, hpa: false };
-  return typeof replicas === 'number' && Number.isFinite(replicas) ? { n: replicas, hpa: false } : undefined;
-}
 
-/**
- * True when a PDB selects pods with `labels`: a missing or null selector selects nothing; an empty one every
- * pod of the namespace in policy/v1 and nothing in policy/v1beta1 (policy API reference).
- */
-function pdbSelects(pdb: KubeObject, labels: Readonly<Record<string, string>>): boolean {
-  const selector = getIn(pdb.doc, ['spec', 'selector']);
-  if (selector === undefined || selector === null) return false;
-  if (pdb.apiVersion === 'policy/v1beta1' && isEmptySelector(selector)) return false;
-  return matchesSelector(selector, labels);
-}
 
-/** False when the PDB lets every replica go at once (minAvailable 0, maxUnavailable ≥ replicas or 100%). */
-function protects(pdb: KubeObject, replicas: number): boolean {
-  const spec = asMap(getIn(pdb.doc, ['spec']));
-  const min = stepOf(spec?.minAvailable);
-  const max = stepOf(spec?.maxUnavailable);
-  if (min) return min.n > 0;
-  if (max) return max.percent ? max.n < 100 : max.n < replicas;
-  return true; // neither set: the API defaults minAvailable to 1
-}
 
 // ---- what one copy of a workload gets ------------------------------------------------------------------------
 
@@ -339,7 +299,7 @@ function judgeReadiness(o: KubeObject, clusters: readonly string[], out: Candida
 function judgePdb(o: KubeObject, clusters: readonly string[], replicas: { n: number; hpa: boolean }, index: UnitIndex, out: Candidate[]): void {
   const labels = stringMap(getIn(o.doc, ['spec', 'template', 'metadata', 'labels']));
   if (Object.keys(labels).length === 0) return; // the API server rejects a template without labels
-  if (index.pdbs.some((p) => sameNamespace(p, o) && pdbSelects(p, labels) && protects(p, replicas.n))) return;
+  if (index.pdbs.some((p) => sameNamespace(p, o) && pdbSelects(p, labels) && pdbProtects(p, replicas.n))) return;
   const what = describeWorkload(o);
   const count = replicas.hpa ? `at least ${formatCount(replicas.n)} replicas (HorizontalPodAutoscaler minReplicas)` : `${formatCount(replicas.n)} replicas`;
   out.push({
@@ -389,7 +349,7 @@ export const workloadStrategy: StateRule = {
       }
       if (o.kind === 'StatefulSet' && asString(getIn(o.doc, UPDATE_TYPE)) === 'OnDelete') candidates.push(onDelete(o, clusters));
       const index = unitIndex(ctx.tree.objects, o.unit);
-      const replicas = replicasOf(o, index);
+      const replicas = replicasOf(o, index.hpas);
       if (!replicas || replicas.n < 2) continue;
       judgeReplicated(o, clusters, replicas, candidates);
       judgeReadiness(o, clusters, candidates);
