@@ -777,6 +777,9 @@ function applyImages(doc: Record<string, unknown>, res: Res[]): void {
 }
 
 /** `replicas:` — replica counts by object name. */
+/** Kinds Kustomize's `replicas:` field applies to (its replicas transformer's field specs). */
+const REPLICA_KINDS = new Set(['Deployment', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
+
 function applyReplicas(doc: Record<string, unknown>, res: Res[]): void {
   for (const e of asList(doc.replicas)) {
     const m = asMap(e);
@@ -785,6 +788,8 @@ function applyReplicas(doc: Record<string, unknown>, res: Res[]): void {
     if (!name || !Number.isFinite(count)) continue;
     for (const r of res) {
       if (nameOf(r.doc) !== name && r.source.name !== name) continue;
+      // Kustomize's replicas transformer touches workloads only (a PDB or Service of the same name is left alone).
+      if (!REPLICA_KINDS.has(kindOf(r.doc))) continue;
       const spec = asMap(edit(r).spec);
       if (spec) spec.replicas = count;
     }

@@ -4,7 +4,8 @@
  *
  * - A **change** is one object of one deployable unit whose content differs between base and head
  *   (`changedPairs` + `sameValue`), added, modified or deleted. Content is everything but `apiVersion`,
- *   `kind`, `metadata` and `status`: a label-, annotation- or apiVersion-only edit still applies but rolls
+ *   `kind`, `metadata` and `status`, and scaling (`spec.replicas`, an HPA's `minReplicas` / `maxReplicas`,
+ *   which restart no pod): a label-, annotation-, apiVersion- or scale-only edit still applies but rolls
  *   nothing, so it does not count for stages (pod-template labels and annotations are under `spec`: they
  *   count, they restart pods). An object with no content at all (a Namespace, a bare ServiceAccount)
  *   counts neither when it is added or deleted.
@@ -161,7 +162,17 @@ function changesContent(pair: ObjectPair): boolean {
   if (!b || !h) return Object.keys((b ?? h)!).some((k) => !NOT_CONTENT.has(k));
   if (b === h) return false;
   const paths = touchedPaths(b, h);
-  return paths === undefined || paths.length > 0;
+  if (paths === undefined) return true;
+  // Scaling (spec.replicas; an HPA's bounds) starts or stops pods of the same template and restarts none:
+  // not a change a stage has to prove.
+  return paths.some((p) => !isScalePath(pair.head!.kind, p));
+}
+
+/** `spec.replicas` of a workload, `spec.minReplicas` / `spec.maxReplicas` of a HorizontalPodAutoscaler. */
+function isScalePath(kind: string, path: YamlPath): boolean {
+  if (path.length !== 2 || path[0] !== 'spec') return false;
+  if (kind === 'HorizontalPodAutoscaler') return path[1] === 'minReplicas' || path[1] === 'maxReplicas';
+  return path[1] === 'replicas';
 }
 
 /** Nodes visited at most when listing touched paths (an alias bomb is "not comparable"). */

@@ -61,7 +61,8 @@ describe('canary on a canary + two production clusters fleet', () => {
     const md = runCli(['check', '--repo', repo.dir, '--base', 'main', '--head', 'pr', '--format', 'markdown']).stdout;
     repo.cleanup();
     expect(md).toContain('| 1 | canary | canary-1 (60) |');
-    expect(md).toContain('| 2 | prod | prod-eu (3,200), prod-us (4,800) | — |');
+    expect(md).toContain('| 2 | prod | prod-eu (3,200) |');
+    expect(md).toContain('| 3 | prod | prod-us (4,800) | — |');
   });
 
   it('a promotion (production gets exactly what the canary already runs) is quiet', () => {

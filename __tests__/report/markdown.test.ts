@@ -337,22 +337,34 @@ describe('renderMarkdown', () => {
 });
 
 describe('staged rollout plan', () => {
+  // In stage order, as reports list them.
   const clusters = [
+    { name: 'dev-1', nodes: 10, nodesAssumed: false, stage: 'dev', affected: false },
     { name: 'canary-1', nodes: 60, nodesAssumed: false, stage: 'canary', affected: true, bakeSeconds: 30 },
     { name: 'prod-us', nodes: 4800, nodesAssumed: false, stage: 'prod', affected: true },
     { name: 'prod-eu', nodes: 3200, nodesAssumed: false, stage: 'prod', affected: true },
-    { name: 'dev-1', nodes: 10, nodesAssumed: false, stage: 'dev', affected: false },
   ];
   const stagesFinding = finding({ ruleId: 'canary/stages-in-one-pr', family: 'canary', severity: 'medium', clusters: ['canary-1', 'prod-eu', 'prod-us'], message: 'this change reaches canary and prod at once' });
 
   it('lists the reached stages in order, smallest cluster first, with the DNS bake time and what to watch', () => {
     const md = renderMarkdown(report({ findings: [finding({ clusters: ['canary-1', 'prod-eu', 'prod-us'] }), stagesFinding], clusters }), CTX);
     expect(md).toContain('**Staged rollout plan** for this change');
-    expect(md).toContain('| 1 | canary | canary-1 (60) | at least 30 s (DNS cache TTL) |');
-    expect(md).toContain('| 2 | prod | prod-eu (3,200), prod-us (4,800) | — |');
+    expect(md).toContain('| 1 | canary | canary-1 (60) | at least 30 s (DNS cache TTL), and until the signals below are steady |');
+    // Production one cluster per step, smallest first.
+    expect(md).toContain('| 2 | prod | prod-eu (3,200) | until the signals below are steady |');
+    expect(md).toContain('| 3 | prod | prod-us (4,800) | — |');
     expect(md).not.toContain('dev-1 (10)'); // not reached by this change
     expect(md).toContain('`apiserver_flowcontrol_current_inqueue_requests`, `apiserver_current_inflight_requests` and LIST latency');
     expect(md).not.toContain('DNS resolution success rate');
+  });
+
+  it('puts an earlier stage first when the change reaches production only, and leaves the implicit cluster out', () => {
+    const prodFirst = finding({ ruleId: 'canary/production-first', family: 'canary', severity: 'medium', clusters: ['prod-eu', 'prod-us'] });
+    const table = [...clusters.map((c) => ({ ...c, affected: c.stage === 'prod' })), { name: 'unmapped', nodes: 5000, nodesAssumed: true, stage: 'prod', affected: true }];
+    const md = renderMarkdown(report({ findings: [prodFirst], clusters: table }), CTX);
+    expect(md).toContain('| 1 | dev (first: not in this change yet) | dev-1 (10) | until the signals below are steady |');
+    expect(md).toContain('| 2 | prod | prod-eu (3,200) |');
+    expect(md).not.toContain('unmapped (5,000');
   });
 
   it('watches DNS resolution for a DNS change, and has no plan without a canary finding', () => {

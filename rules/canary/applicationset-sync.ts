@@ -220,10 +220,17 @@ function rollingSyncAllAtOnce(steps: readonly unknown[], apps: readonly Generate
   return false;
 }
 
-function entriesOf(ctx: Parameters<StateRule['check']>[0]): ArgoEntry[] {
+/**
+ * The clusters Argo CD knows, as the ApplicationSet's generators see them. Without any `argocd` block in the
+ * fleet config nothing says which clusters its Argo CD manages: only the clusters the ApplicationSet itself
+ * is deployed to count (its in-cluster destination), as the fleet map (src/units.ts) assumes.
+ */
+function entriesOf(ctx: Parameters<StateRule['check']>[0], object: KubeObject): ArgoEntry[] {
   const configured = new Map(ctx.config.fleet.clusters.map((c) => [c.name, c] as const));
+  const anyArgo = ctx.config.fleet.clusters.some((c) => c.argocd !== undefined);
+  const home = anyArgo ? undefined : new Set(ctx.fleet.clustersOfObject(object, ctx.side));
   return ctx.fleet.clusters
-    .filter((c) => !c.implicit)
+    .filter((c) => !c.implicit && (!home || home.has(c.name)))
     .map((c) => {
       const argo = configured.get(c.name)?.argocd;
       return { cluster: c.name, name: argo?.name ?? c.name, server: argo?.server, labels: { ...(argo?.labels ?? {}) } };
@@ -262,12 +269,10 @@ export const applicationsetSync: StateRule = {
     remediation: REMEDIATION,
   },
   check(ctx) {
-    let entries: ArgoEntry[] | undefined;
     for (const object of ctx.tree.objects) {
       if (object.kind !== 'ApplicationSet' || !object.apiVersion.startsWith('argoproj.io/')) continue;
       if (ctx.only && !ctx.only.has(object.ref)) continue;
-      entries ??= entriesOf(ctx);
-      judge(ctx, object, entries);
+      judge(ctx, object, entriesOf(ctx, object));
     }
   },
 };

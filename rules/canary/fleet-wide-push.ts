@@ -32,13 +32,18 @@ export const fleetWidePush: ChangeRule = {
       'Flag pull requests whose changes land in half or more of the production clusters in one merge (promotions are quiet), with the clusters and node counts.',
     docs: 'docs/rules/canary/fleet-wide-push.md',
     remediation: REMEDIATION,
+    // One finding per pull request: when stages-in-one-pr or production-first already speaks about it, their
+    // fix (stage it) covers this one too.
+    after: ['canary/stages-in-one-pr', 'canary/production-first'],
   },
   check(ctx: ChangeContext) {
+    if (ctx.prior.some((f) => f.ruleId === 'canary/stages-in-one-pr' || f.ruleId === 'canary/production-first')) return;
     const view = rolloutOf(ctx);
     const prod = view.prod;
     if (prod.length < 2) return;
     const prodNames = new Set(prod.map((c) => c.name));
-    const live = view.changes.filter((c) => liveClusters(c).some((n) => prodNames.has(n)));
+    // Deletions are left to blast-radius/deletion (and a prod-only object can only be removed in prod).
+    const live = view.changes.filter((c) => c.status !== 'deleted' && liveClusters(c).some((n) => prodNames.has(n)));
     const ungated = live.filter((c) => !c.gatedBy);
     const reached = (cs: readonly RolloutChange[]) => {
       const names = new Set(cs.flatMap(liveClusters).filter((n) => prodNames.has(n)));

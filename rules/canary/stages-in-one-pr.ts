@@ -57,7 +57,10 @@ export const stagesInOnePr: ChangeRule = {
       (f) => !f.suppressed && (f.family === 'watch-all' || f.family === 'blast-radius') && levelRank(f.severity) >= levelRank('high') && f.resource !== null && refs.has(f.resource),
     );
     const rules = [...new Set(serious.map((f) => f.ruleId))].sort(cmp);
-    const severity: Severity = gated ? 'low' : rules.length > 0 ? 'high' : 'medium';
+    // Without production in reach (dev and staging together), no stage that matters is left unprotected:
+    // low (RULEBOOK ROLL-D-1 asks for a production cluster).
+    const reachesProd = stages.some((s) => s.clusters.some((c) => c.stageIndex === view.lastStage));
+    const severity: Severity = gated || !reachesProd ? 'low' : rules.length > 0 ? 'high' : 'medium';
 
     const earlier = stages.slice(0, -1).map((s) => quote(s.stage));
     const last = quote(stages[stages.length - 1].stage);

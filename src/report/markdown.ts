@@ -9,6 +9,9 @@
 import { formatBytes, formatCount, formatRatio, SEVERITY_RATIOS } from '../load-model.js';
 import { durationText, findingReach } from '../reach.js';
 import { levelRank } from '../types.js';
+
+/** The implicit cluster of files no cluster receives (src/fleet.ts UNMAPPED). */
+const UNMAPPED_NAME = 'unmapped';
 import type { Finding, Report, ReportCluster, ReportContext, Severity } from '../types.js';
 
 /** The first line of every comment, so the Action finds and updates its own sticky comment. */
@@ -285,12 +288,25 @@ function errorsSection(report: Report): string[] {
 export function rolloutPlan(report: Report, live: readonly Finding[]): string[] {
   if (!live.some((f) => f.family === 'canary')) return [];
   const reached = new Set(live.flatMap((f) => f.clusters));
-  const clusters = report.clusters.filter((c) => c.affected || reached.has(c.name));
+  // The implicit cluster is no place to roll to: its reach is unknown.
+  const known = report.clusters.filter((c) => c.name !== UNMAPPED_NAME);
+  const clusters = known.filter((c) => c.affected || reached.has(c.name));
   if (clusters.length === 0) return [];
-  const stages: Array<{ stage: string; clusters: ReportCluster[] }> = [];
-  for (const c of clusters) {
+  const lastStage = known.at(-1)?.stage;
+  // A change that reaches only the last stage goes through an earlier stage first when the fleet has one.
+  const earlier = clusters.every((c) => c.stage === lastStage) ? known.filter((c) => c.stage !== lastStage) : [];
+  const stages: Array<{ stage: string; clusters: ReportCluster[]; first?: boolean }> = [];
+  if (earlier.length > 0) {
+    const byNodes = [...earlier].sort((a, b) => a.nodes - b.nodes);
+    stages.push({ stage: byNodes[0].stage, clusters: [byNodes[0]], first: true });
+  }
+  const stageOrder = new Map<string, number>();
+  for (const c of known) if (!stageOrder.has(c.stage)) stageOrder.set(c.stage, stageOrder.size);
+  const ordered = [...clusters].sort((a, b) => stageOrder.get(a.stage)! - stageOrder.get(b.stage)! || a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const c of ordered) {
     const last = stages.at(-1);
-    if (last && last.stage === c.stage) last.clusters.push(c);
+    // The last stage one cluster per step, smallest first: half of production at once is a fleet-wide push.
+    if (last && last.stage === c.stage && c.stage !== lastStage && !last.first) last.clusters.push(c);
     else stages.push({ stage: c.stage, clusters: [c] });
   }
   const watch: string[] = [];
@@ -305,11 +321,12 @@ export function rolloutPlan(report: Report, live: readonly Finding[]): string[] 
     const sorted = [...st.clusters].sort((a, b) => a.nodes - b.nodes || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const names = sorted.map((c) => `${esc(c.name, CELL_CHARS)} (${thousands(c.nodes)}${c.nodesAssumed ? ', assumed' : ''})`).join(', ');
     const bake = Math.max(0, ...st.clusters.map((c) => c.bakeSeconds ?? 0));
-    const wait = i === stages.length - 1 ? '—' : bake > 0 ? `at least ${durationText(bake)} (DNS cache TTL)` : 'until the signals above are steady';
-    return `| ${i + 1} | ${esc(st.stage, CELL_CHARS)} | ${names} | ${wait} |`;
+    const wait = i === stages.length - 1 ? '—' : bake > 0 ? `at least ${durationText(bake)} (DNS cache TTL), and until the signals below are steady` : 'until the signals below are steady';
+    const stage = st.first ? `${esc(st.stage, CELL_CHARS)} (first: not in this change yet)` : esc(st.stage, CELL_CHARS);
+    return `| ${i + 1} | ${stage} | ${names} | ${wait} |`;
   });
   return [
-    '**Staged rollout plan** for this change: one stage per pull request (or sync step), smallest cluster first inside a stage.',
+    '**Staged rollout plan** for this change: one step per pull request (or sync step), smallest cluster first; production one cluster at a time.',
     '',
     '| Step | Stage | Clusters (nodes), smallest first | Bake before the next step |',
     '| --- | --- | --- | --- |',

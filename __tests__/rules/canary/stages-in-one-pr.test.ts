@@ -81,6 +81,13 @@ ruleTester(stagesInOnePr).run({
   ],
   invalid: [
     {
+      name: 'dev and staging together, production untouched: low (no production cluster is left unprotected)',
+      config: THREE_STAGES,
+      base: perCluster({ 'dev-1': workload(), 'staging-1': workload(), 'prod-us': workload() }),
+      files: perCluster({ 'dev-1': bumped, 'staging-1': bumped, 'prod-us': workload() }),
+      findings: [{ severity: 'low', key: KEY, line: lineContaining(bumped, NAME) }],
+    },
+    {
       name: 'an ApplicationSet with ordered RollingSync steps (canary, then prod) deploys every stage: low, the ApplicationSet named',
       config: FLEET,
       base: { 'argocd/web.yaml': appSet(['canary', 'prod']), ...all(workload()) },
