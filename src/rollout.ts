@@ -356,10 +356,15 @@ export function objectsText(changes: readonly RolloutChange[], max = 4): string 
  * clusters (an overlay's kustomization: line 1), else the first object's file.
  */
 export function anchorOf(changes: readonly RolloutChange[], clusters: readonly string[], trees: { base: Tree; head: Tree; fleet: Fleet; changes: ChangeSet }): { file: string; line: number } {
+  // Prefer an object the head has, in a file the pull request edits and keeps (a deleted file has no line a
+  // pull request view can show); else a deleted object, at its line on the base (DESIGN.md).
+  const kept = new Set(trees.changes.files.filter((f) => f.status !== 'deleted').map((f) => f.path));
   const edited = new Set(trees.changes.files.map((f) => f.path));
-  for (const c of changes) {
+  const fileOf = (c: RolloutChange) => (c.object.source ?? c.object).file;
+  const present = changes.filter((c) => c.pair.head && kept.has(fileOf(c)));
+  const candidates = present.length > 0 ? present : changes.filter((c) => !c.pair.head && edited.has(fileOf(c)));
+  for (const c of candidates) {
     const o = c.object.source ?? c.object;
-    if (!edited.has(o.file)) continue;
     if (o.generated) return { file: o.file, line: 1 };
     const tree = c.pair.head ? trees.head : trees.base;
     const file = tree.files.get(o.file);

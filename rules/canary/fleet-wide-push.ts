@@ -62,8 +62,8 @@ export const fleetWidePush: ChangeRule = {
     const all = clusters.length === prod.length;
     const ordered = [...clusters].sort((a, b) => a.nodes - b.nodes || cmp(a.name, b.name));
     let message =
-      `this change reaches ${all ? `all ${prod.length}` : `${clusters.length} of the ${prod.length}`} production clusters (stage ${quote(stage)}) in one merge: ` +
-      `${ordered.map(clusterText).join(', ')} (${nodesOf(clusters)}); a failure there hits ${all ? 'all of production' : 'half of production or more'} at once, before any production cluster has shown it works; changed: ${objectsText(behind)}`;
+      `this change reaches ${all ? (prod.length === 2 ? 'both' : `all ${prod.length}`) : `${clusters.length} of the ${prod.length}`} production clusters (stage ${quote(stage)}) in one merge: ` +
+      `${ordered.map(clusterText).join(', ')} (${nodesOf(clusters)} in all); a failure there hits ${all ? 'all of production' : 'half of production or more'} at once, before any production cluster has shown it works; changed: ${objectsText(behind)}`;
     if (gated) {
       const gates = [...new Set(behind.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp);
       message += `; progressive delivery gates it inside each cluster (${listing(gates)}): the controller shifts traffic in steps and can stop it, so this is at most low`;

@@ -58,7 +58,7 @@ export const productionFirst: ChangeRule = {
     const clusters = stage.clusters;
     const earlier = stagesOf(ctx.fleet, view.earlier.map((c) => c.name));
     let message =
-      `this change reaches only the last stage, ${quote(stage.stage)}: ${clusters.map(clusterText).join(', ')} (${nodesOf(clusters)}), and no earlier stage runs it on the base ` +
+      `this change reaches only the last stage, ${quote(stage.stage)}: ${clusters.map(clusterText).join(', ')}${clusters.length > 1 ? ` (${nodesOf(clusters)} in all)` : ''}, and no earlier stage runs it on the base ` +
       `(${stagesText(earlier)}), so production is the first place it runs; changed: ${objectsText(behind)}`;
     if (gated) {
       const gates = [...new Set(behind.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp);
