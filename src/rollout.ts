@@ -127,12 +127,18 @@ function compute(base: Tree, head: Tree, fleet: Fleet): RolloutView {
     const promoted = new Set<string>();
     const from = new Set<string>();
     if (pair.head) {
-      const paths = touchedPaths(pair.base?.doc, pair.head.doc);
+      const paths = pair.base ? touchedPaths(pair.base.doc, pair.head.doc) : undefined;
       for (const cand of baseByRef.get(pair.ref) ?? []) {
-        if (cand.object === pair.base || !paths) continue;
+        if (cand.object === pair.base) continue;
         const latest = Math.max(...clusters.map((c) => byName.get(c)!.stageIndex));
         if (cand.earliest >= latest) continue;
-        if (!paths.every((p) => sameAt(cand.object.doc, pair.head!.doc, p))) continue;
+        if (pair.base) {
+          if (!paths || !paths.every((p) => sameAt(cand.object.doc, pair.head!.doc, p))) continue;
+        } else {
+          // Added here: what the earlier stage runs, but for its scale (replicas, HPA bounds).
+          const diff = touchedPaths(cand.object.doc, pair.head.doc);
+          if (!diff || diff.some((p) => !isScalePath(pair.head!.kind, p))) continue;
+        }
         for (const c of clusters) {
           const stage = byName.get(c)!.stageIndex;
           const earlier = cand.clusters.filter((x) => byName.get(x)!.stageIndex < stage);
@@ -199,9 +205,19 @@ export function touchedPaths(base: Record<string, unknown> | undefined, head: Re
       }
       return true;
     }
-    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-      for (let i = 0; i < a.length; i++) if (!go(a[i], b[i], [...path, i])) return false;
-      return true;
+    if (Array.isArray(a) && Array.isArray(b)) {
+      // Lists of named items (containers, env, ports, volumes …) are matched by name, as Kubernetes merges
+      // them: an entry added to a list that keeps the others is one path, whatever their order.
+      const an = namedItems(a);
+      const bn = namedItems(b);
+      if (an && bn) {
+        for (const n of new Set([...an.keys(), ...bn.keys()])) if (!go(an.get(n), bn.get(n), [...path, nameSegment(n)])) return false;
+        return true;
+      }
+      if (a.length === b.length) {
+        for (let i = 0; i < a.length; i++) if (!go(a[i], b[i], [...path, i])) return false;
+        return true;
+      }
     }
     if (scalarEqual(a, b)) return true;
     out.push(path);
@@ -216,9 +232,39 @@ function scalarEqual(a: unknown, b: unknown): boolean {
 }
 
 /** True when `path` holds the same value in both documents (both absent counts as the same). */
+/** A list's items by their string `name` when every item is a mapping with a unique one; else undefined. */
+function namedItems(list: readonly unknown[]): Map<string, unknown> | undefined {
+  if (list.length === 0) return undefined;
+  const out = new Map<string, unknown>();
+  for (const item of list) {
+    const name = asString(asMap(item)?.name);
+    if (name === undefined || out.has(name)) return undefined;
+    out.set(name, item);
+  }
+  return out;
+}
+
+/** The path segment of a named list item: `[name=FOO]`. */
+const nameSegment = (name: string) => `[name=${name}]`;
+
+/** `getIn` that also follows `[name=FOO]` segments into lists of named items. */
+function getAt(value: unknown, path: YamlPath): unknown {
+  let cur: unknown = value;
+  for (const step of path) {
+    if (typeof step === 'string' && step.startsWith('[name=') && step.endsWith(']') && Array.isArray(cur)) {
+      const name = step.slice(6, -1);
+      cur = cur.find((item) => asString(asMap(item)?.name) === name);
+    } else {
+      cur = getIn(cur, [step]);
+    }
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
 function sameAt(a: Record<string, unknown>, b: Record<string, unknown>, path: YamlPath): boolean {
-  const x = getIn(a, path);
-  const y = getIn(b, path);
+  const x = getAt(a, path);
+  const y = getAt(b, path);
   if (x === undefined || y === undefined) return x === y;
   const p = touchedPaths({ v: x }, { v: y });
   return p !== undefined && p.length === 0;

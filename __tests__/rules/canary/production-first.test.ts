@@ -42,6 +42,24 @@ ruleTester(productionFirst).run({
       base: { 'clusters/canary-1/cm.yaml': configMap('flags', 'on') },
       files: { 'clusters/canary-1/cm.yaml': configMap('flags', 'on'), 'clusters/prod-us/cm.yaml': configMap('flags', 'on') },
     },
+    {
+      name: 'a promotion that adds an env entry the canary runs, production keeping its own entries (named lists matched by name)',
+      config: FLEET,
+      base: perCluster({
+        'canary-1': workload({ env: 'canary' }).replace('        env:\n', '        env:\n        - {name: FEATURE_X, value: "on"}\n'),
+        'prod-us': workload({ env: 'prod' }).replace('        env:\n', '        env:\n        - {name: REGION, value: us}\n'),
+      }),
+      files: perCluster({
+        'canary-1': workload({ env: 'canary' }).replace('        env:\n', '        env:\n        - {name: FEATURE_X, value: "on"}\n'),
+        'prod-us': workload({ env: 'prod' }).replace('        env:\n', '        env:\n        - {name: REGION, value: us}\n        - {name: FEATURE_X, value: "on"}\n'),
+      }),
+    },
+    {
+      name: 'a promotion of a new Deployment with its own replica count in production',
+      config: FLEET,
+      base: perCluster({ 'canary-1': workload({ replicas: 2 }) }),
+      files: perCluster({ 'canary-1': workload({ replicas: 2 }), 'prod-us': workload({ replicas: 10 }) }),
+    },
     { name: 'a canary-only change', config: FLEET, base: all(workload()), files: { ...all(workload()), 'clusters/canary-1/web.yaml': bumped } },
     { name: 'canary and production together are stages-in-one-pr, not production-first', config: FLEET, base: all(workload()), files: all(bumped) },
     { name: 'a staging-only change with dev untouched is no violation', config: THREE_STAGES, base: perCluster({ 'dev-1': workload(), 'staging-1': workload() }), files: perCluster({ 'dev-1': workload(), 'staging-1': bumped }) },
@@ -52,6 +70,19 @@ ruleTester(productionFirst).run({
     { name: 'odd input: a string spec does not throw (canary only)', config: FLEET, base: { 'clusters/canary-1/x.yaml': workload().replace(/spec:[\s\S]*/, 'spec: a\n') }, files: { 'clusters/canary-1/x.yaml': workload().replace(/spec:[\s\S]*/, 'spec: b\n') } },
   ],
   invalid: [
+    {
+      name: 'not a promotion: production adds an env entry with another value than the canary runs',
+      config: FLEET,
+      base: perCluster({
+        'canary-1': workload({ env: 'canary' }).replace('        env:\n', '        env:\n        - {name: FEATURE_X, value: "on"}\n'),
+        'prod-us': workload({ env: 'prod' }),
+      }),
+      files: perCluster({
+        'canary-1': workload({ env: 'canary' }).replace('        env:\n', '        env:\n        - {name: FEATURE_X, value: "on"}\n'),
+        'prod-us': workload({ env: 'prod' }).replace('        env:\n', '        env:\n        - {name: FEATURE_X, value: "off"}\n'),
+      }),
+      findings: [{ severity: 'medium', key: KEY, line: lineContaining(workload(), NAME) }],
+    },
     {
       name: 'a bump in one production folder while the canary runs the old image',
       config: FLEET,
