@@ -30,7 +30,8 @@
  * unit that targets the workload.
  *
  * Severity outside the high case: low; medium when the finding's reach — the union of the clusters of every
- * copy of the same resource (`Kind/namespace/name`) with the same key, across units and source files — holds
+ * copy of the same resource (`Kind/namespace/name`) with the same key from one source file, across units —
+ * holds
  * more than half of the fleet's nodes (`fleet.totalNodes`; the implicit `unmapped` cluster is not part of
  * the fleet). A state rule sees one object per deployable unit; judging each unit's clusters alone would make
  * a shared base under three overlays medium in the biggest cluster and low in the others, and moving an
@@ -46,6 +47,7 @@ import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn, stringMap } from '../../src/yaml/walk.js';
 import { pdbProtects, pdbSelects, replicasOf, sameNamespace } from '../../src/disruption.js';
+import { sourceFile } from '../../src/joins.js';
 
 const KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 /** Above this share of a cluster's nodes per step, an agent with cluster-wide reads relists too many at once (ROLL-W-1). */
@@ -356,10 +358,12 @@ export const workloadStrategy: StateRule = {
       judgePdb(o, clusters, replicas, index, candidates);
     }
 
-    // Every copy of one resource with one key, across units and files: one reach.
+    // Every copy of one resource with one key from one source file (a shared base under several overlays):
+    // one reach. Copies in other files keep theirs, so a file the pull request does not touch keeps its
+    // severity when another cluster's copy is added.
     const groups = new Map<string, Candidate[]>();
     for (const c of candidates) {
-      const id = `${c.o.ref}\u0000${c.key}`;
+      const id = `${sourceFile(c.o)}\u0000${c.o.ref}\u0000${c.key}`;
       (groups.get(id) ?? groups.set(id, []).get(id)!).push(c);
     }
     const total = ctx.fleet.totalNodes;
