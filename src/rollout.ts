@@ -346,6 +346,21 @@ function syncGateOf(head: Tree, o: KubeObject): string | undefined {
 }
 const quoteName = (o: KubeObject) => JSON.stringify(o.namespace ? `${o.namespace}/${o.name}` : o.name);
 
+/**
+ * The changes grouped by object (`Kind/namespace/name`, every unit and file together), with the stages
+ * the object's live clusters span: the stages rules judge each object, so an unrelated production hotfix in
+ * the same pull request as a canary change is not "both stages at once".
+ */
+export function stagesByObject(fleet: Fleet, changes: readonly RolloutChange[]): Map<string, { changes: RolloutChange[]; stages: number }> {
+  const out = new Map<string, { changes: RolloutChange[]; stages: number }>();
+  for (const c of changes) {
+    const e = out.get(c.object.ref) ?? out.set(c.object.ref, { changes: [], stages: 0 }).get(c.object.ref)!;
+    e.changes.push(c);
+  }
+  for (const e of out.values()) e.stages = stagesOf(fleet, e.changes.flatMap(liveClusters)).length;
+  return out;
+}
+
 /** The clusters of a change that count: those where it is not a promotion. */
 export function liveClusters(c: RolloutChange): string[] {
   return c.clusters.filter((n) => !c.promoted.has(n));

@@ -15,7 +15,7 @@
  * a staging-only change, metadata-only edits, and deletions (a production-only object can only be removed
  * there; blast-radius/deletion judges what is removed).
  */
-import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
+import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { clusterText } from '../../src/reach.js';
 import { listing, quote } from '../../src/text.js';
@@ -38,10 +38,15 @@ export const productionFirst: ChangeRule = {
   check(ctx: ChangeContext) {
     const view = rolloutOf(ctx);
     if (view.earlier.length === 0 || view.prod.length === 0) return;
-    const live = view.changes.filter((c) => c.status !== 'deleted' && liveClusters(c).length > 0);
+    // Judged per object: the objects whose every live cluster (their deletions elsewhere included) is in
+    // the last stage. Another object of the same pull request changed in an earlier stage does not count.
+    const objects = stagesByObject(ctx.fleet, view.changes);
+    const prodOnlyRefs = new Set(
+      [...objects].filter(([, e]) => e.stages === 1 && e.changes.flatMap(liveClusters).every((n) => ctx.fleet.cluster(n)?.stageIndex === view.lastStage)).map(([ref]) => ref),
+    );
+    const live = view.changes.filter((c) => prodOnlyRefs.has(c.object.ref) && c.status !== 'deleted' && liveClusters(c).length > 0);
     const ungated = live.filter((c) => !c.gatedBy);
-    // Deletions still tell whether an earlier stage takes part in the change.
-    const deleted = view.changes.filter((c) => c.status === 'deleted');
+    const deleted = view.changes.filter((c) => prodOnlyRefs.has(c.object.ref) && c.status === 'deleted');
     const prodOnly = (cs: readonly RolloutChange[]) => {
       const stages = stagesOf(ctx.fleet, [...cs, ...deleted].flatMap(liveClusters));
       return cs.length > 0 && stages.length === 1 && stages[0].stageIndex === view.lastStage ? stages[0] : undefined;

@@ -14,7 +14,7 @@
  * Metadata-only edits, promotions, a change confined to one stage, and the implicit cluster `unmapped`
  * do not count. One finding per pull request (no resource): at the first changed object in an edited file.
  */
-import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
+import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { levelRank, type Severity } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
@@ -37,7 +37,10 @@ export const stagesInOnePr: ChangeRule = {
   },
   check(ctx: ChangeContext) {
     const view = rolloutOf(ctx);
-    const live = view.changes.filter((c) => liveClusters(c).length > 0);
+    // The objects that reach two or more stages themselves (an unrelated object changed in another stage
+    // by the same pull request does not make a stages finding).
+    const spanning = new Set([...stagesByObject(ctx.fleet, view.changes)].filter(([, e]) => e.stages >= 2).map(([ref]) => ref));
+    const live = view.changes.filter((c) => spanning.has(c.object.ref) && liveClusters(c).length > 0);
     const ungated = live.filter((c) => !c.gatedBy);
     const spans = (cs: readonly RolloutChange[]) => stagesOf(ctx.fleet, cs.flatMap(liveClusters));
 

@@ -71,6 +71,13 @@ ruleTester(productionFirst).run({
   ],
   invalid: [
     {
+      name: 'a canary image bump and an unrelated production ConfigMap hotfix in one PR: production first for the ConfigMap alone',
+      config: FLEET,
+      base: { ...perCluster({ 'canary-1': workload(), 'prod-us': workload() }), 'clusters/prod-us/cm.yaml': configMap('limits', '1') },
+      files: { ...perCluster({ 'canary-1': bumped, 'prod-us': workload() }), 'clusters/prod-us/cm.yaml': configMap('limits', '2') },
+      findings: [{ severity: 'medium', key: KEY, line: 4, messageIncludes: ['changed: ConfigMap "shop/limits"'] }],
+    },
+    {
       name: 'not a promotion: production adds an env entry with another value than the canary runs',
       config: FLEET,
       base: perCluster({

@@ -45,6 +45,12 @@ const bumped = workload({ image: V2 });
 
 ruleTester(stagesInOnePr).run({
   valid: [
+    {
+      name: 'a canary image bump and an unrelated production ConfigMap hotfix: no object reaches two stages',
+      config: FLEET,
+      base: { ...perCluster({ 'canary-1': workload(), 'prod-us': workload() }), 'clusters/prod-us/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: shop}\ndata: {a: "1"}\n' },
+      files: { ...perCluster({ 'canary-1': bumped, 'prod-us': workload() }), 'clusters/prod-us/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: limits, namespace: shop}\ndata: {a: "2"}\n' },
+    },
     { name: 'the same bump in the canary overlay alone', config: FLEET, base: kustomize(V1, { 'canary-1': undefined, 'prod-us': '1.0.0', 'prod-eu': '1.0.0' }), files: kustomize(V2, { 'canary-1': undefined, 'prod-us': '1.0.0', 'prod-eu': '1.0.0' }) },
     { name: 'a bump in the canary cluster folder alone', config: FLEET, base: all(workload()), files: { ...all(workload()), 'clusters/canary-1/web.yaml': bumped } },
     { name: 'a bump in one production folder is one stage (production-first judges it)', config: FLEET, base: all(workload()), files: { ...all(workload()), 'clusters/prod-us/web.yaml': bumped } },
