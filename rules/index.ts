@@ -18,6 +18,7 @@ import { applicationsetSync } from './canary/applicationset-sync.js';
 import { fleetWidePush } from './canary/fleet-wide-push.js';
 import { productionFirst } from './canary/production-first.js';
 import { stagesInOnePr } from './canary/stages-in-one-pr.js';
+import { unguardedChange } from './canary/unguarded-change.js';
 import { workloadStrategy } from './canary/workload-strategy.js';
 import { agentPollInterval } from './watch-all/agent-poll-interval.js';
 import { alloyDiscovery } from './watch-all/alloy-discovery.js';
@@ -31,4 +32,4 @@ import { otelK8sattributes } from './watch-all/otel-k8sattributes.js';
 import { prometheusSd } from './watch-all/prometheus-sd.js';
 import { vectorApiserverCache } from './watch-all/vector-apiserver-cache.js';
 
-export const RULES: readonly Rule[] = [admissionWebhook, newDaemonset, fleetFanOut, clusterDns, networkDaemonset, calicoTypha, apiPriorityFairness, crdVersions, deletion, masterNodeSelector, tolerateAllDaemonset, priorityClassDefault, kubeSystemNetworkPolicy, rbacWildcard, stagesInOnePr, productionFirst, fleetWidePush, workloadStrategy, applicationsetSync, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval];
+export const RULES: readonly Rule[] = [admissionWebhook, newDaemonset, fleetFanOut, clusterDns, networkDaemonset, calicoTypha, apiPriorityFairness, crdVersions, deletion, masterNodeSelector, tolerateAllDaemonset, priorityClassDefault, kubeSystemNetworkPolicy, rbacWildcard, stagesInOnePr, productionFirst, fleetWidePush, workloadStrategy, unguardedChange, applicationsetSync, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval];
