@@ -36,3 +36,23 @@ export const KUBEADM_COREFILE = `.:53 {
     reload
     loadbalance
 }`;
+
+/** ClusterRoleBinding + ClusterRole letting `monitoring/node-agent` list and watch pods cluster-wide. */
+export const NODE_AGENT_RBAC = `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: node-agent
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: node-agent
+subjects:
+- {kind: ServiceAccount, name: node-agent, namespace: monitoring}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: node-agent
+rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]
+`;

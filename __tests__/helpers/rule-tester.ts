@@ -210,3 +210,18 @@ export function docExample(ruleId: string, heading: string): string {
   const start = text.indexOf('```yaml\n', from) + '```yaml\n'.length;
   return text.slice(start, text.indexOf('```', start));
 }
+
+/**
+ * Runs the engine with several rules on a small repository (base and head files, a config text) and
+ * returns every finding of the report, after checking that no rule threw. For rules that build on another
+ * one's findings (`meta.after`).
+ */
+export function runRules(config: string, base: Record<string, string>, head: Record<string, string>, rules: Rule[]): Finding[] {
+  const parsed = parseConfig(config, rules.map((r) => r.meta.id));
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const cache = new Map<string, ParsedFile>();
+  const toInputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, text }));
+  const { report } = analyze({ changes: changeSetOf(base, head), base: treeFromFiles('base', toInputs(base), cache), head: treeFromFiles('head', toInputs(head), cache), config: parsed.config, rules });
+  expect(report.notes.filter((n) => n.startsWith('internal error'))).toEqual([]);
+  return report.findings;
+}

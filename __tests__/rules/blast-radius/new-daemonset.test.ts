@@ -5,12 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { newDaemonset } from '../../../rules/blast-radius/new-daemonset.js';
 import { daemonsetClusterWatch } from '../../../rules/watch-all/daemonset-cluster-watch.js';
-import { parseConfig } from '../../../src/config.js';
-import { analyze } from '../../../src/engine.js';
 import type { Rule } from '../../../src/rule.js';
-import { treeFromFiles } from '../../../src/tree.js';
-import { changeSetOf, lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
-import { FLEET, SHARED } from '../../helpers/fleets.js';
+import { lineContaining, ruleTester, runCase, type ExpectedFinding, runRules } from '../../helpers/rule-tester.js';
+import { FLEET, NODE_AGENT_RBAC, SHARED } from '../../helpers/fleets.js';
 
 const lineOf = lineContaining;
 const KEY = 'new-in-clusters';
@@ -56,25 +53,7 @@ function ds(d: DsSpec = {}): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** ClusterRoleBinding + ClusterRole letting `monitoring/node-agent` list and watch pods cluster-wide. */
-const RBAC = `---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: node-agent
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: node-agent
-subjects:
-- {kind: ServiceAccount, name: node-agent, namespace: monitoring}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: node-agent
-rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]
-`;
+const RBAC = NODE_AGENT_RBAC;
 
 const CANARY = 'clusters/canary-1/node-agent.yaml';
 const PROD_US = 'clusters/prod-us/node-agent.yaml';
@@ -193,14 +172,7 @@ describe('blast-radius/new-daemonset details', () => {
 
 /** Runs the engine with the real watch-all rule and this one. */
 function runBoth(base: Record<string, string>, head: Record<string, string>, rules: Rule[] = [newDaemonset, daemonsetClusterWatch]) {
-  const parsed = parseConfig(FLEET, rules.map((r) => r.meta.id));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const cache = new Map();
-  const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
-  const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
-  const { report } = analyze({ changes: changeSetOf(base, head), base: b, head: h, config: parsed.config, rules });
-  expect(report.notes.filter((n) => n.startsWith('internal error'))).toEqual([]);
-  return report.findings.filter((f) => f.ruleId === newDaemonset.meta.id);
+  return runRules(FLEET, base, head, rules).filter((f) => f.ruleId === newDaemonset.meta.id);
 }
 
 describe('blast-radius/new-daemonset with a watch-all finding', () => {

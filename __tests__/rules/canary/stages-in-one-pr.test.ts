@@ -5,12 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { fleetFanOut } from '../../../rules/blast-radius/fleet-fan-out.js';
 import { stagesInOnePr } from '../../../rules/canary/stages-in-one-pr.js';
-import { parseConfig } from '../../../src/config.js';
-import { analyze } from '../../../src/engine.js';
 import type { Rule } from '../../../src/rule.js';
-import { treeFromFiles } from '../../../src/tree.js';
 import { annotate } from '../../helpers/corpus.js';
-import { changeSetOf, lineContaining, ruleTester, runCase } from '../../helpers/rule-tester.js';
+import { lineContaining, ruleTester, runCase, runRules } from '../../helpers/rule-tester.js';
 import { FLAGGER, FLEET, HAS_CORPUS, SHARED, metricsServer, THREE_STAGES, V1, V2, V3, kustomize, perCluster, rollout, workload } from './fixtures.js';
 
 const KEY = 'stages';
@@ -188,14 +185,7 @@ ruleTester(stagesInOnePr).run({
 });
 
 function run(base: Record<string, string>, head: Record<string, string>, rules: Rule[]) {
-  const parsed = parseConfig(SHARED, rules.map((r) => r.meta.id));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const cache = new Map();
-  const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
-  const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
-  const { report } = analyze({ changes: changeSetOf(base, head), base: b, head: h, config: parsed.config, rules });
-  expect(report.notes.filter((n) => n.startsWith('internal error'))).toEqual([]);
-  return report.findings.filter((f) => f.ruleId === stagesInOnePr.meta.id);
+  return runRules(SHARED, base, head, rules).filter((f) => f.ruleId === stagesInOnePr.meta.id);
 }
 
 describe('canary/stages-in-one-pr with a blast-radius finding', () => {

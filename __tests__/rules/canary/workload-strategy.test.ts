@@ -7,13 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { workloadStrategy } from '../../../rules/canary/workload-strategy.js';
 import { daemonsetClusterWatch } from '../../../rules/watch-all/daemonset-cluster-watch.js';
 import { RULES } from '../../../rules/index.js';
-import { parseConfig } from '../../../src/config.js';
-import { analyze } from '../../../src/engine.js';
 import type { Rule } from '../../../src/rule.js';
-import { treeFromFiles } from '../../../src/tree.js';
-import { changeSetOf, lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
+import { lineContaining, ruleTester, runCase, type ExpectedFinding, runRules } from '../../helpers/rule-tester.js';
 import { annotate, HAS_CORPUS, readCorpus } from '../../helpers/corpus.js';
-import { FLEET, SHARED } from '../../helpers/fleets.js';
+import { FLEET, NODE_AGENT_RBAC, SHARED } from '../../helpers/fleets.js';
 
 const CANARY = 'clusters/canary-1/app.yaml';
 const PROD_US = 'clusters/prod-us/app.yaml';
@@ -334,38 +331,13 @@ describe('canary/workload-strategy details', () => {
   });
 });
 
-/** ClusterRoleBinding + ClusterRole letting `monitoring/node-agent` list and watch pods cluster-wide. */
-const RBAC = `---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: node-agent
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: node-agent
-subjects:
-- {kind: ServiceAccount, name: node-agent, namespace: monitoring}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: node-agent
-rules: [{apiGroups: [""], resources: [pods], verbs: [get, list, watch]}]
-`;
+const RBAC = NODE_AGENT_RBAC;
 
 /** Adds `serviceAccountName: node-agent` to a DaemonSet fixture. */
 const withSa = (text: string) => text.replace('    spec:\n      containers:', '    spec:\n      serviceAccountName: node-agent\n      containers:');
 
 function runWith(base: Record<string, string>, head: Record<string, string>, rules: Rule[], config = FLEET) {
-  const parsed = parseConfig(config, rules.map((r) => r.meta.id));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const cache = new Map();
-  const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
-  const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
-  const { report } = analyze({ changes: changeSetOf(base, head), base: b, head: h, config: parsed.config, rules });
-  expect(report.notes.filter((n) => n.startsWith('internal error'))).toEqual([]);
-  return report.findings.filter((f) => f.ruleId === workloadStrategy.meta.id && !f.suppressed);
+  return runRules(config, base, head, rules).filter((f) => f.ruleId === workloadStrategy.meta.id && !f.suppressed);
 }
 
 describe('canary/workload-strategy with a watch-all finding', () => {
