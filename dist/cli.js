@@ -60,7 +60,7 @@ async function main(argv) {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.4.0"}
+    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.5.0"}
 `);
     return 0;
   }
