@@ -7,11 +7,11 @@
  * - node filter, ReplicaSets cluster-wide: 5,000 nodes → ≈ 0.92 (medium); 10,000 nodes → ≈ 1.8 (high by the
  *   model, capped at medium: RULEBOOK SCALE-OTEL-2 is a WARN).
  */
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { otelK8sattributes } from '../../../rules/watch-all/otel-k8sattributes.js';
 import { lineContaining, ruleTester, runCase, type ExpectedFinding } from '../../helpers/rule-tester.js';
-import { CORPUS_DIR, HAS_CORPUS, readCorpus, annotateNamed } from '../../helpers/corpus.js';
+import { HAS_CORPUS } from '../../helpers/corpus.js';
+import { annotatedExample, collectorExample, example, kubeStackExample, lineCount } from '../../helpers/otel-examples.js';
 
 const RULE = 'watch-all/otel-k8sattributes';
 const FILE = 'infrastructure/monitoring/otel-agent.yaml';
@@ -359,24 +359,11 @@ describe('findings carry the model figures', () => {
 
 // ---- real-world manifests -------------------------------------------------------------------------
 
-const CHARTS = 'open-telemetry+opentelemetry-helm-charts/charts/';
-const collectorExample = (name: string) => `${CHARTS}opentelemetry-collector/examples/${name}/rendered/`;
-const kubeStackExample = (name: string) => `${CHARTS}opentelemetry-kube-stack/examples/${name}/rendered/`;
 
 
 if (HAS_CORPUS) {
-  /** Every rendered YAML file of an example folder, by corpus path. */
-  const example = (dir: string): Record<string, string> =>
-    Object.fromEntries(
-      readdirSync(CORPUS_DIR + dir)
-        .filter((f) => f.endsWith('.yaml'))
-        .sort()
-        .map((f) => [dir + f, readCorpus(dir + f)]),
-    );
-  /** The same files with the per-node collector annotated (an annotation-only PR). */
-  const annotated = (files: Record<string, string>) =>
-    Object.fromEntries(Object.entries(files).map(([p, t]) => [p, annotateNamed(annotateNamed(t, 'DaemonSet', 'example-opentelemetry-collector-agent'), 'OpenTelemetryCollector', 'example-daemon')]));
-  const lines = (files: Record<string, string>) => Object.values(files).reduce((n, t) => n + t.split('\n').length, 0);
+  const annotated = annotatedExample;
+  const lines = lineCount;
 
   const clusterMetrics = example(collectorExample('daemonset-cluster-metrics'));
   const kubernetesObjects = example(collectorExample('daemonset-kubernetes-objects'));
