@@ -361,6 +361,11 @@ export function stagesByObject(fleet: Fleet, changes: readonly RolloutChange[]):
   return out;
 }
 
+/** The progressive-delivery objects gating some of the changes, listed (`Argo Rollouts Rollout "shop/web" … and …`). */
+export function gatesText(changes: readonly RolloutChange[]): string {
+  return listing([...new Set(changes.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp));
+}
+
 /** The clusters of a change that count: those where it is not a promotion. */
 export function liveClusters(c: RolloutChange): string[] {
   return c.clusters.filter((n) => !c.promoted.has(n));

@@ -13,10 +13,10 @@
  * are metadata-only edits and the implicit cluster `unmapped`. Deletions count: removing an object from
  * every production cluster at once is a fleet-wide push too.
  */
-import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, type RolloutChange } from '../../src/rollout.js';
+import { anchorOf, gatesText, liveClusters, nodesOf, objectsText, rolloutOf, type RolloutChange } from '../../src/rollout.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { clusterText } from '../../src/reach.js';
-import { listing, quote } from '../../src/text.js';
+import { quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
 
 const REMEDIATION =
@@ -65,8 +65,7 @@ export const fleetWidePush: ChangeRule = {
       `this change reaches ${all ? (prod.length === 2 ? 'both' : `all ${prod.length}`) : `${clusters.length} of the ${prod.length}`} production clusters (stage ${quote(stage)}) in one merge: ` +
       `${ordered.map(clusterText).join(', ')} (${nodesOf(clusters)} in all); a failure there hits ${all ? 'all of production' : 'half of production or more'} at once, before any production cluster has shown it works; changed: ${objectsText(behind)}`;
     if (gated) {
-      const gates = [...new Set(behind.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp);
-      message += `; progressive delivery gates it inside each cluster (${listing(gates)}): the controller shifts traffic in steps and can stop it, so this is at most low`;
+      message += `; progressive delivery gates it inside each cluster (${gatesText(behind)}): the controller shifts traffic in steps and can stop it, so this is at most low`;
     }
     ctx.report({
       key: 'fleet-wide',

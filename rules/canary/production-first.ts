@@ -15,10 +15,10 @@
  * a staging-only change, metadata-only edits, and deletions (a production-only object can only be removed
  * there; blast-radius/deletion judges what is removed).
  */
-import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
+import { anchorOf, gatesText, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { clusterText } from '../../src/reach.js';
-import { listing, quote } from '../../src/text.js';
+import { quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
 
 const REMEDIATION =
@@ -66,8 +66,7 @@ export const productionFirst: ChangeRule = {
       `this change reaches only the last stage, ${quote(stage.stage)}: ${clusters.map(clusterText).join(', ')}${clusters.length > 1 ? ` (${nodesOf(clusters)} in all)` : ''}, and no earlier stage runs it on the base ` +
       `(${stagesText(earlier)}), so production is the first place it runs; changed: ${objectsText(behind)}`;
     if (gated) {
-      const gates = [...new Set(behind.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp);
-      message += `; progressive delivery gates it inside each cluster (${listing(gates)}): the controller shifts traffic in steps and can stop it, so this is at most low`;
+      message += `; progressive delivery gates it inside each cluster (${gatesText(behind)}): the controller shifts traffic in steps and can stop it, so this is at most low`;
     }
     ctx.report({
       key: 'production-first',

@@ -14,7 +14,7 @@
  * Metadata-only edits, promotions, a change confined to one stage, and the implicit cluster `unmapped`
  * do not count. One finding per pull request (no resource): at the first changed object in an edited file.
  */
-import { anchorOf, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
+import { anchorOf, gatesText, liveClusters, nodesOf, objectsText, rolloutOf, stagesByObject, stagesOf, stagesText, type RolloutChange } from '../../src/rollout.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { levelRank, type Severity } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
@@ -71,8 +71,7 @@ export const stagesInOnePr: ChangeRule = {
       `this change reaches ${stages.length} stages in one merge (${clusters.length} clusters, ${nodesOf(clusters)}): ${stagesText(stages)}; ` +
       `stage${earlier.length === 1 ? '' : 's'} ${listing(earlier)} ${earlier.length === 1 ? 'gets' : 'get'} it at the same time as ${last}, so no earlier stage shows a problem before ${last} runs it; changed: ${objectsText(behind)}`;
     if (gated) {
-      const gates = [...new Set(behind.flatMap((c) => (c.gatedBy ? [c.gatedBy] : [])))].sort(cmp);
-      message += `; progressive delivery gates it inside each cluster (${listing(gates)}), so each cluster still stages it, but no stage has run it before the next starts`;
+      message += `; progressive delivery gates it inside each cluster (${gatesText(behind)}), so each cluster still stages it, but no stage has run it before the next starts`;
     } else if (rules.length > 0) {
       message += `; ${listing(rules)} also flag${rules.length === 1 ? 's' : ''} it at high or above, so a failure at scale reaches every stage at once`;
     }
