@@ -14,6 +14,9 @@ import { newDaemonset } from './blast-radius/new-daemonset.js';
 import { priorityClassDefault } from './blast-radius/priority-class-default.js';
 import { rbacWildcard } from './blast-radius/rbac-wildcard.js';
 import { tolerateAllDaemonset } from './blast-radius/tolerate-all-daemonset.js';
+import { lockedObject } from './revert-lock/locked-object.js';
+import { reappliedRevert } from './revert-lock/reapplied-revert.js';
+import { unlockedRevert } from './revert-lock/unlocked-revert.js';
 import { applicationsetSync } from './canary/applicationset-sync.js';
 import { fleetWidePush } from './canary/fleet-wide-push.js';
 import { productionFirst } from './canary/production-first.js';
@@ -32,4 +35,4 @@ import { otelK8sattributes } from './watch-all/otel-k8sattributes.js';
 import { prometheusSd } from './watch-all/prometheus-sd.js';
 import { vectorApiserverCache } from './watch-all/vector-apiserver-cache.js';
 
-export const RULES: readonly Rule[] = [admissionWebhook, newDaemonset, fleetFanOut, clusterDns, networkDaemonset, calicoTypha, apiPriorityFairness, crdVersions, deletion, masterNodeSelector, tolerateAllDaemonset, priorityClassDefault, kubeSystemNetworkPolicy, rbacWildcard, stagesInOnePr, productionFirst, fleetWidePush, workloadStrategy, unguardedChange, applicationsetSync, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval];
+export const RULES: readonly Rule[] = [admissionWebhook, newDaemonset, fleetFanOut, clusterDns, networkDaemonset, calicoTypha, apiPriorityFairness, crdVersions, deletion, masterNodeSelector, tolerateAllDaemonset, priorityClassDefault, kubeSystemNetworkPolicy, rbacWildcard, stagesInOnePr, productionFirst, fleetWidePush, workloadStrategy, unguardedChange, applicationsetSync, daemonsetClusterWatch, prometheusSd, alloyDiscovery, otelK8sattributes, otelClusterReceivers, fluentBitKubernetes, beatsClusterScope, kubeStateMetricsDaemonset, datadogAgent, vectorApiserverCache, agentPollInterval, reappliedRevert, unlockedRevert, lockedObject];

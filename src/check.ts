@@ -12,6 +12,7 @@ import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
+import { NO_HISTORY, readHistory } from './history.js';
 import { exitCodeFor } from './score.js';
 import { readTrees } from './tree.js';
 import type { ChangeSet, Finding, Level, Report, ReportContext, RuleMeta } from './types.js';
@@ -54,7 +55,13 @@ function showFile(repo: string, commit: string, path: string): string | null {
 }
 
 /** The config in force (DESIGN.md: the base commit's file, so a PR cannot loosen its own check). */
-export function configInForce(repo: string, baseRef: string, head: string, changes: ChangeSet, file?: string): { config: Config; findings: Finding[]; notes: string[] } {
+export function configInForce(
+  repo: string,
+  baseRef: string,
+  head: string,
+  changes: ChangeSet,
+  file?: string,
+): { config: Config; findings: Finding[]; notes: string[]; proposed?: Config } {
   const notes: string[] = [];
   const headText = showFile(repo, head, CONFIG_FILE);
   const baseText = showFile(repo, baseRef, CONFIG_FILE);
@@ -84,14 +91,18 @@ export function configInForce(repo: string, baseRef: string, head: string, chang
     }
   }
   const findings: Finding[] = [];
+  let proposed: Config | undefined;
   // Whether this change edits the config comes from the change set: main may have changed the file since
   // the branch was made, and a merge keeps main's version then.
   const edited = changes.files.some((f) => f.path === CONFIG_FILE || f.oldPath === CONFIG_FILE);
   if (headText !== null && edited) {
     if (headResult && !headResult.ok) findings.push(...configFindings(CONFIG_FILE, headResult.problems));
-    else notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
+    else {
+      notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
+      if (headResult?.ok) proposed = headResult.config;
+    }
   }
-  return { config, findings, notes };
+  return { config, findings, notes, ...(proposed ? { proposed } : {}) };
 }
 
 /** Runs the check and renders the report (does not write it). */
@@ -112,9 +123,24 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     treesRead.catch(() => undefined); // the config error wins; the read is abandoned
     throw e;
   }
-  const { config, findings, notes } = configured;
-  const trees = await treesRead;
-  const { report } = analyze({ changes, ...trees, config, rules: RULES, labels: opts.labels, extraFindings: findings, notes, startedAt: started });
+  const { config, findings, notes, proposed } = configured;
+  // The revert scan runs while the trees are read (its own git processes).
+  const historyRead = RULES.some((r) => r.meta.family === 'revert-lock' && config.rules[r.meta.id] !== 'off')
+    ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits })
+    : Promise.resolve({ history: NO_HISTORY, notes: [] });
+  const [trees, read] = await Promise.all([treesRead, historyRead]);
+  const { report } = analyze({
+    changes,
+    ...trees,
+    config,
+    rules: RULES,
+    labels: opts.labels,
+    extraFindings: findings,
+    notes: [...notes, ...read.notes],
+    history: read.history,
+    ...(proposed ? { proposedConfig: proposed } : {}),
+    startedAt: started,
+  });
   const failOn = failOnLevel(opts.failOn, config);
   const exitCode = exitCodeFor(report.level, failOn);
   const context: ReportContext = { rules: RULE_METAS, base, head, failOn, exitCode };

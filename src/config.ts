@@ -23,7 +23,7 @@ export interface ClusterConfig {
 export interface LockConfig {
   id: string;
   reason: string;
-  match: { kind?: string; namespace?: string; name?: string };
+  match: { kind?: string; namespace?: string; name?: string; path?: string | Array<string | number> };
 }
 
 export type RuleSetting = 'off' | { severity?: Severity };
@@ -152,6 +152,10 @@ export function parseConfig(text: string, knownRules: readonly string[]): Config
     (cfg.locks ?? []).forEach((l, i) => {
       if (locks.has(l.id)) problems.push({ key: `locks[${i}].id`, line: at(['locks', i, 'id']), message: `duplicate lock id "${l.id}"` });
       locks.add(l.id);
+      // A path alone would lock that field of every object of the repository.
+      if (l.match.kind === undefined && l.match.namespace === undefined && l.match.name === undefined) {
+        problems.push({ key: `locks[${i}].match`, line: at(['locks', i, 'match']), message: 'a lock must name a kind, a namespace or a name' });
+      }
     });
   }
   problems.sort((a, b) => a.line - b.line || cmp(a.key, b.key));

@@ -4,6 +4,7 @@
  * a change set and two trees.
  */
 import type { Config } from './config.js';
+import { NO_HISTORY, type History } from './history.js';
 import { buildFleet, UNMAPPED } from './fleet.js';
 import { cacheTtlOf, serveStaleOf } from './corefile.js';
 import { isClusterDnsConfigMap } from './critical.js';
@@ -43,6 +44,15 @@ export interface AnalyzeInput {
   notes?: readonly string[];
   /** Start time for `stats.durationMs` (defaults to when analyze was called). */
   startedAt?: number;
+  /** Reverts found in the git history (src/history.ts); none when absent. */
+  history?: History;
+  /** The pull request's own valid `.blast-radius.yml`, when it edits it (takes effect after merge). */
+  proposedConfig?: Config;
+}
+
+/** The label that lifts the lock `id` (DESIGN.md: `blast-radius-override:<id>`). */
+export function overrideLabel(id: string): string {
+  return `blast-radius-override:${id}`;
 }
 
 export interface AnalyzeResult {
@@ -196,6 +206,15 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       key: raw.key,
       ...(raw.data ? { data: raw.data } : {}),
     };
+    if (raw.lock) {
+      // A lock is lifted only by its own verified label, never by anything the pull request writes.
+      const label = overrideLabel(raw.lock.id);
+      if (labels.has(label)) {
+        finding.suppressed = true;
+        finding.suppressedBy = `label ${label} (lock ${raw.lock.id}: ${raw.lock.reason})`;
+      }
+      return { rule, raw, side, tree, finding };
+    }
     // The ignore annotation counts on the object the finding is about and on the one it points at.
     const ignore = ignoresOf(subject) ?? ignoresOf(object);
     if (ignore && ignore.ids.some((id) => id === rule.id || id === rule.family || id === '*')) {
@@ -233,7 +252,9 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       made.head.push(...bySide.head);
       pending.push(...fresh);
     } else {
-      const raws = runRule(rule, (report) => ({ base, head, changes, fleet, config, prior: priorFor(rule, 'head'), report }), notes);
+      const history = input.history ?? NO_HISTORY;
+      const proposedConfig = input.proposedConfig;
+      const raws = runRule(rule, (report) => ({ base, head, changes, fleet, config, history, ...(proposedConfig ? { proposedConfig } : {}), prior: priorFor(rule, 'head'), report }), notes);
       const found = mergeAcrossUnits(raws.map((r) => finalize(rule.meta, r, 'head', head)));
       made.head.push(...found);
       pending.push(...found);

@@ -115,16 +115,22 @@ function parseTree(out: string): TreeEntry[] {
   return entries;
 }
 
-/** Runs git asynchronously and returns stdout. */
-function runAsync(repo: string, args: string[]): Promise<Buffer> {
+/** Runs git asynchronously (with `input` on stdin) and returns stdout. */
+export function runAsync(repo: string, args: string[], input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', repo, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
+    const child = spawn('git', ['-C', repo, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(Buffer.concat(err).toString('utf8').trim().split('\n')[0] || `git ${args[0]} exited ${code}`))));
+    if (input !== undefined) {
+      child.stdin!.on('error', () => {
+        /* git exited early: reported by 'close' */
+      });
+      child.stdin!.end(input);
+    }
   });
 }
 

@@ -4,6 +4,7 @@
  * an `errors` entry, but a rule should treat any shape of document as possible.
  */
 import type { Config } from './config.js';
+import type { History } from './history.js';
 import type { ChangeSet, Cluster, Finding, KubeObject, RawFinding, RuleMeta, Tree } from './types.js';
 
 /** The fleet as the rules see it. */
@@ -44,6 +45,10 @@ export interface ChangeContext extends BaseContext {
   readonly base: Tree;
   readonly head: Tree;
   readonly changes: ChangeSet;
+  /** Reverts of the base branch and of the pull request (empty when no history was read). */
+  readonly history: History;
+  /** The pull request's own `.blast-radius.yml` when it edits the file and the new one is valid (in force only after merge). */
+  readonly proposedConfig?: Config;
 }
 
 export interface StateRule {

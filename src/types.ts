@@ -145,6 +145,11 @@ export interface RawFinding {
   readonly clusters?: readonly string[];
   /** Free-form values for tests and reports (numbers of the load model, etc.). */
   readonly data?: Readonly<Record<string, unknown>>;
+  /**
+   * Set when the finding enforces a lock of the config: only the label `blast-radius-override:<id>` lifts
+   * it (the ignore annotation, which the pull request itself could add, does not).
+   */
+  readonly lock?: { readonly id: string; readonly reason: string };
 }
 
 /** A finding as the report carries it (DESIGN.md contract), plus internal fields. */

@@ -36,6 +36,10 @@ export interface Repo {
   branch(name: string, from?: string): void;
   /** Checks out an existing branch or commit. */
   checkout(ref: string): void;
+  /** `git revert --no-edit <ref>` (git's own message: `Revert "<subject>"` / `This reverts commit <sha>.`); returns the new commit id. */
+  revert(ref: string): string;
+  /** Moves the fixture's clock forward (commit dates), e.g. to make a revert older than a month. */
+  advance(seconds: number): void;
   /** Runs git in the repo with the fixture's environment; returns stdout without its final newline. */
   git(...args: string[]): string;
   /** Removes the fixture's temp dir. Safe to call twice. */
@@ -68,6 +72,7 @@ export function createRepo(files: Record<string, string>, opts: RepoOptions = {}
   mkdirSync(dir);
   mkdirSync(home);
   let commits = 0;
+  let offset = 0;
 
   const baseEnv = {
     ...envWithoutGit(),
@@ -84,7 +89,7 @@ export function createRepo(files: Record<string, string>, opts: RepoOptions = {}
   };
 
   const git = (...args: string[]): string => {
-    const date = `${EPOCH_SECONDS + commits * 60} +0000`;
+    const date = `${EPOCH_SECONDS + offset + commits * 60} +0000`;
     try {
       const out = execFileSync('git', args, {
         cwd: dir,
@@ -123,6 +128,14 @@ export function createRepo(files: Record<string, string>, opts: RepoOptions = {}
     git,
     branch: (name, from) => void git('checkout', '--quiet', '-b', name, ...(from ? [from] : [])),
     checkout: (ref) => void git('checkout', '--quiet', ref),
+    revert: (ref) => {
+      git('revert', '--no-edit', ref);
+      commits++;
+      return git('rev-parse', 'HEAD');
+    },
+    advance: (seconds) => {
+      offset += seconds;
+    },
     cleanup: () => {
       live.delete(repo);
       rmSync(root, { recursive: true, force: true });

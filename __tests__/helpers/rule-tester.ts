@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, parseConfig, type Config } from '../../src/config.js';
 import { analyze } from '../../src/engine.js';
+import type { History } from '../../src/history.js';
 import type { Rule } from '../../src/rule.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { ChangedFile, ChangeSet, Finding, ParsedFile, Severity } from '../../src/types.js';
@@ -35,6 +36,10 @@ export interface Case {
   config?: string | Record<string, unknown>;
   /** Suppressed findings of the rule this case must produce (default: none). */
   suppressed?: ExpectedFinding[];
+  /** Git history the engine is given (revert-lock rules; default: none). */
+  history?: History;
+  /** Verified pull-request labels (default: none). */
+  labels?: string[];
 }
 
 /** A finding a case expects: matched on severity, key and line; `messageIncludes` are substrings of the message. */
@@ -90,7 +95,15 @@ export function runCase(rule: Rule, c: Case): CaseResult {
   const toInputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, text }));
   const base = treeFromFiles('base', toInputs(baseFiles), cache);
   const head = treeFromFiles('head', toInputs(c.files), cache);
-  const { report } = analyze({ changes: changeSetOf(baseFiles, c.files), base, head, config: resolveConfig(rule, c.config), rules: [rule] });
+  const { report } = analyze({
+    changes: changeSetOf(baseFiles, c.files),
+    base,
+    head,
+    config: resolveConfig(rule, c.config),
+    rules: [rule],
+    ...(c.history ? { history: c.history } : {}),
+    ...(c.labels ? { labels: c.labels } : {}),
+  });
   const mine = report.findings.filter((f) => f.ruleId === rule.meta.id);
   return {
     live: mine.filter((f) => !f.suppressed),

@@ -50,6 +50,8 @@ locks:
     ['rules:\n  watch-all/nope: off\n', 'rules.watch-all/nope', 2, /unknown rule id/],
     ['rules:\n  blast-radius/admission-webhook: { severity: huge }\n', 'rules.blast-radius/admission-webhook.severity', 2, /must be one of/],
     ['locks:\n  - id: this-lock-id-is-far-too-long-to-be-a-label\n    reason: r\n    match: { kind: ConfigMap }\n', 'locks[0].id', 2, /must match pattern/],
+    ['locks:\n  - id: relay\n    reason: r\n    match: { path: [data, relay] }\n', 'locks[0].match', 4, /must name a kind, a namespace or a name/],
+    ['locks:\n  - id: relay\n    reason: r\n    match: { kind: ConfigMap, path: [] }\n', 'locks[0].match.path', 4, /must NOT have fewer than 1 items|must be string/],
     ['a: [\n', '(root)', 2, /YAML parse error/],
   ])('rejects %j naming the key and line', (text, key, line, message) => {
     const r = parseConfig(text, RULES);

@@ -47,7 +47,7 @@ function parseYaml(text: string): unknown {
 const parsedTexts = new Map<string, unknown>();
 
 /** parseYaml, once per distinct text (the same ConfigMap reaches several units and both sides). */
-function parseYamlOnce(text: string): unknown {
+export function parseEmbeddedYaml(text: string): unknown {
   if (parsedTexts.has(text)) return parsedTexts.get(text);
   const doc = parseYaml(text);
   if (parsedTexts.size > 4096) parsedTexts.clear();
@@ -61,7 +61,7 @@ export function formatOf(name: string, text: string): { format: ConfigFormat; do
   // (quadratic on a ConfigMap of empty lines).
   if (/\.(river|alloy)$/i.test(name) || /^[ \t]*(discovery|prometheus|loki|otelcol)\.[a-z_.]+[ \t]+"[^"\n]*"[ \t]*\{/m.test(text)) return { format: 'river', doc: null };
   if (/\.(conf|ini)$/i.test(name) || /^[ \t]*\[(SERVICE|INPUT|FILTER|OUTPUT|PARSER)\][ \t]*$/im.test(text)) return { format: 'ini', doc: null };
-  const doc = parseYamlOnce(text);
+  const doc = parseEmbeddedYaml(text);
   return doc !== null ? { format: 'yaml', doc } : { format: 'ini', doc: null };
 }
 

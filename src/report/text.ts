@@ -155,6 +155,11 @@ function wrap(text: string, first: string, rest: string = first): string[] {
   for (const paragraph of text.split('\n')) {
     let current = '';
     let prefix = out.length === 0 ? first : rest;
+    // A one-line YAML entry to paste (a lock entry: `- { … }`) is kept whole: wrapped, it would not paste.
+    if (/^- \{.*\}$/.test(paragraph)) {
+      out.push(prefix + paragraph);
+      continue;
+    }
     for (const word of paragraph.split(/[ \t]+/).filter((w) => w !== '')) {
       if (current !== '' && prefix.length + current.length + 1 + word.length > WIDTH) {
         out.push(prefix + current);

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { reappliedRevert } from '../../../rules/revert-lock/reapplied-revert.js';
+import { findingAt, lineContaining, ruleTester, runCase } from '../../helpers/rule-tester.js';
+import { historyOf, revertRecord } from './fixtures.js';
+
+const agent = (tag: string, extra = '') => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: log-agent
+  namespace: monitoring
+spec:
+  selector:
+    matchLabels: { app: log-agent }
+  template:
+    metadata:
+      labels: { app: log-agent }
+    spec:
+      containers:
+        - name: agent
+          image: "registry.example.com/log-agent:${tag}"
+${extra}`;
+
+const relay = (processors: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: telemetry-agent-config
+  namespace: monitoring
+data:
+  relay: |
+    receivers:
+      otlp: {}
+    processors:
+${processors
+  .split('\n')
+  .map((l) => `      ${l}`)
+  .join('\n')}
+    service:
+      pipelines:
+        traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+`;
+const BATCH = 'batch: {}';
+const WATCH_ALL = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount';
+const FILTERED = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount\n  filter:\n    node_from_env_var: K8S_NODE_NAME';
+const WATCH_ALL_COMMENTED = 'batch: {}\n# enrich with pod metadata\nk8sattributes:\n    auth_type: serviceAccount';
+
+const fluentBit = (inputs: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fluent-bit
+  namespace: logging
+data:
+  fluent-bit.conf: |
+    [INPUT]
+        Name tail
+        Path /var/log/containers/*.log
+${inputs}    [OUTPUT]
+        Name forward
+`;
+const EVENTS = '    [INPUT]\n        Name kubernetes_events\n';
+
+const pdb = `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels: { app: web }
+`;
+
+const values = (mode: string) => `mode: ${mode}\npresets:\n  kubernetesAttributes:\n    enabled: true\n`;
+
+const DS = 'clusters/prod/log-agent.yaml';
+const CM = 'clusters/prod/telemetry.yaml';
+
+/** The original change: agent 1.4.0 → 1.5.0 and the k8sattributes processor, both reverted. */
+const telemetry = { before: { [DS]: agent('1.4.0'), [CM]: relay(BATCH) }, after: { [DS]: agent('1.5.0'), [CM]: relay(WATCH_ALL) } };
+const base = { [DS]: agent('1.4.0'), [CM]: relay(BATCH) };
+
+ruleTester(reappliedRevert).run({
+  valid: [
+    { name: 'a different new value at the reverted place', base, files: { [DS]: agent('1.6.0'), [CM]: relay(BATCH) }, history: historyOf([telemetry]) },
+    { name: 'a pull request that does not touch the reverted places', base, files: { ...base, 'clusters/prod/other.yaml': pdb }, history: historyOf([telemetry]) },
+    {
+      name: 'the base already has the value again (re-applied on main, e.g. by reverting the revert): nothing new',
+      base: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      files: { [DS]: agent('1.5.0', '          imagePullPolicy: IfNotPresent\n'), [CM]: relay(BATCH) },
+      history: historyOf([telemetry]),
+    },
+    { name: "the pull request's own revert is not a re-apply (unlocked-revert's job)", base: { [DS]: agent('1.5.0') }, files: { [DS]: agent('1.4.0') }, history: historyOf([{ ...telemetry, inPr: true }]) },
+    {
+      name: 'the same field of another object',
+      base: { 'clusters/prod/other-agent.yaml': agent('1.4.0').replace(/log-agent/g, 'metrics-agent') },
+      files: { 'clusters/prod/other-agent.yaml': agent('1.5.0').replace(/log-agent/g, 'metrics-agent') },
+      history: historyOf([telemetry]),
+    },
+    {
+      name: 'a reverted new object re-added with a changed spec is a different value',
+      base: {},
+      files: { [DS]: agent('1.6.0') },
+      history: historyOf([{ before: {}, after: { [DS]: agent('1.5.0') } }]),
+    },
+    {
+      name: 'a comment or indentation edit inside the embedded config',
+      base: { [CM]: relay(WATCH_ALL) },
+      files: { [CM]: relay(WATCH_ALL_COMMENTED) },
+      history: historyOf([telemetry]),
+    },
+    {
+      name: 'a values file with the reverted value in another file is another place',
+      base: { 'charts/otel/values-prod.yaml': values('deployment') },
+      files: { 'charts/otel/values-prod.yaml': values('deployment'), 'charts/otel/values-staging.yaml': values('daemonset') },
+      history: historyOf([{ before: { 'charts/otel/values-prod.yaml': values('deployment') }, after: { 'charts/otel/values-prod.yaml': values('daemonset') } }]),
+    },
+  ],
+  invalid: [
+    {
+      name: 'the reverted image tag put back (a recent revert: critical)',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      history: historyOf([telemetry]),
+      findings: [
+        findingAt('critical', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', [
+          'spec.template.spec.containers[name=agent].image = "registry.example.com/log-agent:1.5.0"',
+          '"Enrich telemetry with pod metadata", 2026-10-28',
+          '3 days before',
+        ]),
+      ],
+    },
+    {
+      name: 'a revert older than 30 days: high',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      history: historyOf([{ ...telemetry, daysAgo: 45 }]),
+      findings: [findingAt('high', `${revertRecord({ ...telemetry, daysAgo: 45 }).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['45 days before'])],
+    },
+    {
+      name: 'an old revert whose message names an incident: critical',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      history: historyOf([{ ...telemetry, daysAgo: 200, revertBody: 'This reverts commit 1234567.\n\nPost-mortem: agents crash-looped on every node.' }]),
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['names an incident ("Post-mortem")'])],
+    },
+    {
+      name: 'the processor put back into the embedded relay config: the line inside the block',
+      base,
+      files: { [DS]: agent('1.4.0'), [CM]: relay(WATCH_ALL) },
+      history: historyOf([telemetry]),
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:${CM}\u00000\u0000ConfigMap/monitoring/telemetry-agent-config`, relay(WATCH_ALL), 'k8sattributes:', ['data.relay | processors.k8sattributes = {"auth_type":"serviceAccount"}'])],
+    },
+    {
+      name: 'a line put back into an INI config (Fluent Bit kubernetes_events input)',
+      base: { 'logging/fluent-bit.yaml': fluentBit('') },
+      files: { 'logging/fluent-bit.yaml': fluentBit(EVENTS) },
+      history: historyOf([{ before: { 'logging/fluent-bit.yaml': fluentBit('') }, after: { 'logging/fluent-bit.yaml': fluentBit(EVENTS) } }]),
+      findings: [
+        findingAt('critical', `${revertRecord({ before: {}, after: {} }).revert.sha}:logging/fluent-bit.yaml\u00000\u0000ConfigMap/logging/fluent-bit`, fluentBit(EVENTS), 'Name kubernetes_events', [
+          'data["fluent-bit.conf"] line "Name kubernetes_events"',
+        ]),
+      ],
+    },
+    {
+      name: 'a reverted new DaemonSet re-added as it was',
+      base: {},
+      files: { [DS]: agent('1.5.0') },
+      history: historyOf([{ before: {}, after: { [DS]: agent('1.5.0') } }]),
+      findings: [findingAt('critical', `${revertRecord({ before: {}, after: {} }).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'spec:', ['spec = {'])],
+    },
+    {
+      name: 'an object the revert restored deleted again: on the base line',
+      base: { 'shop/pdb.yaml': pdb },
+      files: { 'shop/README.yaml': 'note: pdb removed\n' },
+      history: historyOf([{ before: { 'shop/pdb.yaml': pdb }, after: {} }]),
+      findings: [findingAt('critical', `${revertRecord({ before: {}, after: {} }).revert.sha}:shop/pdb.yaml\u00000\u0000PodDisruptionBudget/shop/web`, pdb, 'name: web', ['PodDisruptionBudget/shop/web deleted'])],
+    },
+    {
+      name: "the reverted value applied to another cluster's copy of the object",
+      base: { [DS]: agent('1.4.0'), 'clusters/staging/log-agent.yaml': agent('1.4.0') },
+      files: { [DS]: agent('1.4.0'), 'clusters/staging/log-agent.yaml': agent('1.5.0') },
+      history: historyOf([telemetry]),
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:clusters/staging/log-agent.yaml\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:')],
+    },
+    {
+      name: 'one reverted value put back while another reverted place gets a new value: medium (reworked)',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(FILTERED) },
+      history: historyOf([telemetry]),
+      findings: [findingAt('medium', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['reworked version', 'data.relay | processors.k8sattributes'])],
+    },
+    {
+      name: 'a values file (not a Kubernetes object) with the reverted value in the same file',
+      base: { 'charts/otel/values-prod.yaml': values('deployment') },
+      files: { 'charts/otel/values-prod.yaml': values('daemonset') },
+      history: historyOf([{ before: { 'charts/otel/values-prod.yaml': values('deployment') }, after: { 'charts/otel/values-prod.yaml': values('daemonset') } }]),
+      findings: [findingAt('critical', `${revertRecord({ before: {}, after: {} }).revert.sha}:charts/otel/values-prod.yaml\u00000\u0000charts/otel/values-prod.yaml#0`, values('daemonset'), 'mode:', ['mode = "daemonset"'])],
+    },
+    {
+      name: 'a deliberate re-apply (the pull request reverts the revert): medium',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      history: historyOf([telemetry], [[revertRecord(telemetry).revert.sha, { sha: 'f'.repeat(40), time: 0, subject: 'Reapply "Enrich telemetry with pod metadata"', body: '' }]]),
+      findings: [findingAt('medium', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['re-applies it on purpose in fffffff'])],
+    },
+  ],
+});
+
+describe('revert-lock/reapplied-revert: suppression', () => {
+  it('the ignore annotation on the object silences it (a reviewed re-apply), the finding kept as suppressed', () => {
+    const annotated = agent('1.5.0').replace('  namespace: monitoring\n', '  namespace: monitoring\n  annotations:\n    blast-radius.dev/ignore: "revert-lock/reapplied-revert -- OOM fixed in 1.5.1 of the base image"\n');
+    const r = runCase(reappliedRevert, { name: 'x', base, files: { [DS]: annotated, [CM]: relay(BATCH) }, history: historyOf([telemetry]) });
+    expect(r.live).toEqual([]);
+    expect(r.suppressed.map((f) => [f.severity, f.line])).toEqual([['critical', lineContaining(annotated, 'image:')]]);
+  });
+
+  it('the acceptLabel does not accept it (DESIGN.md: revert-lock findings are not accepted by it)', () => {
+    const r = runCase(reappliedRevert, { name: 'x', base, files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) }, history: historyOf([telemetry]), config: 'acceptLabel: ok-to-merge\n', labels: ['ok-to-merge'] });
+    expect(r.live.map((f) => f.severity)).toEqual(['critical']);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * revert-lock/unlocked-revert — the pull request is itself a revert of a config change, and no lock keeps
+ * the reverted config from coming back while its cause is investigated (issue 7: the first fix after the
+ * 2024-12-11 outage was to lock the bad telemetry config).
+ *
+ * A change rule over the pull request's own commits (src/history.ts): each commit that reverts a commit
+ * which changed Kubernetes objects. The objects the revert undid are covered when a lock matches them — of
+ * the base's config (in force) or of the pull request's own `.blast-radius.yml` (a lock added with the
+ * revert counts: it takes effect when the revert merges). Uncovered objects get one low finding per revert,
+ * with a ready-to-paste lock entry per object (one line each, valid YAML under `locks:`).
+ *
+ * Quiet when every reverted object is locked, and for reverts that undid no Kubernetes object (a values file,
+ * a README): locks match objects only.
+ */
+import { lockEntry, lockMatches, type Locked } from '../../src/locks.js';
+import { CONFIG_FILE } from '../../src/config.js';
+import { overrideLabel } from '../../src/engine.js';
+import { treeTargets, type Site } from '../../src/revert.js';
+import type { ChangeRule } from '../../src/rule.js';
+import { listing } from '../../src/text.js';
+import { commitText, shortSha } from './reapplied-revert.js';
+
+/** Objects listed by name in a message; the rest are counted. */
+const LISTED = 5;
+
+export const unlockedRevert: ChangeRule = {
+  meta: {
+    id: 'revert-lock/unlocked-revert',
+    family: 'revert-lock',
+    type: 'change',
+    severity: 'low',
+    description: 'Flag a pull request that reverts a config change without a lock in .blast-radius.yml to keep the reverted config from coming back.',
+    docs: 'docs/rules/revert-lock/unlocked-revert.md',
+    remediation: 'Add a lock for the reverted objects to .blast-radius.yml (in this pull request or right after it) and remove it once the cause is fixed.',
+  },
+  check(ctx) {
+    const locks = [...ctx.config.locks, ...(ctx.proposedConfig?.locks ?? [])];
+    for (const record of ctx.history.reverts) {
+      if (!record.inPr) continue;
+      const objects = new Map<string, Site>();
+      for (const s of record.sites) if (s.ref && !objects.has(s.ref)) objects.set(s.ref, s);
+      const open = [...objects.values()].filter((o) => !locks.some((l) => lockMatches(l, o)));
+      if (open.length === 0) continue;
+      const sha = shortSha(record.original);
+      const ids = open.map((_, i) => (open.length === 1 ? `revert-${sha}` : `revert-${sha}-${i + 1}`));
+      const reason = `Reverted in ${shortSha(record.revert)}: ${record.original.subject}`.slice(0, 200);
+      const entries = open.map((o, i) => lockEntry(ids[i], reason, o as Locked));
+      const names = open.slice(0, LISTED).map((o) => o.ref!);
+      const more = open.length > LISTED ? ` and ${open.length - LISTED} more` : '';
+      // On the first uncovered object: its head document (a reverted edit), else its base one (a reverted addition).
+      const first = open[0];
+      const where = (side: 'head' | 'base') => {
+        const tree = side === 'head' ? ctx.head : ctx.base;
+        const inFile = treeTargets(tree).inFile(first.file).find((t) => t.id === first.target) ?? treeTargets(tree).byId(first.target)[0];
+        const object = inFile && tree.files.get(inFile.file)?.objects.find((x) => x.docIndex === inFile.docIndex && x.ref === inFile.ref);
+        return object ? { object, side } : undefined;
+      };
+      const found = where('head') ?? where('base');
+      ctx.report({
+        key: record.revert.sha,
+        message:
+          `this pull request reverts ${commitText(record.original)} in ${commitText(record.revert)}, a config change to ${listing(names)}${more}, ` +
+          `and no lock in ${CONFIG_FILE} keeps it from being re-applied while the cause is investigated; a lock fails the check on any later change to ` +
+          `${open.length === 1 ? 'that object' : 'those objects'} until it is removed or a pull request carries its override label (${overrideLabel(ids[0])}); ` +
+          `to add ${open.length === 1 ? 'it' : 'them'}, paste under \`locks:\` in ${CONFIG_FILE}:\n${entries.join('\n')}`,
+        remediation: `Paste the lock ${open.length === 1 ? 'entry' : 'entries'} above under \`locks:\` in ${CONFIG_FILE}, in this pull request or right after it, and remove ${open.length === 1 ? 'it' : 'them'} once the cause of the revert is fixed.`,
+        ...(found
+          ? { at: { object: found.object, path: ['metadata', 'name'] }, ...(found.side === 'base' ? { about: found.object } : {}), clusters: [...ctx.fleet.clustersOfFile(found.object.file, found.side)] }
+          : { file: first.file, line: 1, clusters: [...ctx.fleet.clustersOfFile(first.file, 'head')] }),
+        data: { revert: record.revert.sha, original: record.original.sha, locks: entries },
+      });
+    }
+  },
+};
