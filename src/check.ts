@@ -126,7 +126,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const { config, findings, notes, proposed } = configured;
   // The revert scan runs while the trees are read (its own git processes).
   const historyRead = RULES.some((r) => r.meta.family === 'revert-lock' && config.rules[r.meta.id] !== 'off')
-    ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits })
+    ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits, paths: changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) })
     : Promise.resolve({ history: NO_HISTORY, notes: [] });
   const [trees, read] = await Promise.all([treesRead, historyRead]);
   const { report } = analyze({

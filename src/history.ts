@@ -112,7 +112,7 @@ export interface HistoryResult {
  * Reads the reverts of the base branch (`baseTip`, the last `maxCommits` commits) and of the pull
  * request's own commits (`baseTip..head`). Never throws: a git failure becomes a note.
  */
-export async function readHistory(repo: string, opts: { baseTip: string; head: string; maxCommits: number }): Promise<HistoryResult> {
+export async function readHistory(repo: string, opts: ReadOptions): Promise<HistoryResult> {
   try {
     return await read(repo, opts);
   } catch (e) {
@@ -120,35 +120,56 @@ export async function readHistory(repo: string, opts: { baseTip: string; head: s
   }
 }
 
-async function read(repo: string, { baseTip, head, maxCommits }: { baseTip: string; head: string; maxCommits: number }): Promise<HistoryResult> {
+export interface ReadOptions {
+  baseTip: string;
+  head: string;
+  maxCommits: number;
+  /**
+   * The paths the pull request changes (both sides). A revert is examined only when its original commit
+   * changed a file of the same name (the same file, or a per-cluster copy of it): parsing what a revert undid
+   * is the costly part, and a pull request touching none of those files cannot put any of it back.
+   */
+  paths?: readonly string[];
+}
+
+const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOptions): Promise<HistoryResult> {
   const notes: string[] = [];
-  const [mainline, prCommits, headInfo, shallow] = await Promise.all([
+  const [mainline, prCommits, headInfo, shallow, firstParent] = await Promise.all([
     log(repo, ['-n', String(maxCommits), baseTip]),
     baseTip === head ? Promise.resolve([]) : log(repo, ['-n', String(MAX_PR_COMMITS), `${baseTip}..${head}`]),
     log(repo, ['--no-walk', head]),
     runAsync(repo, ['rev-parse', '--is-shallow-repository']).then((b) => b.toString('utf8').trim() === 'true'),
+    runAsync(repo, ['rev-list', '--first-parent', '-n', String(maxCommits), baseTip]).then((b) => new Set(b.toString('utf8').split('\n').filter(Boolean))),
   ]);
   const headTime = headInfo[0]?.time ?? 0;
+  const fetchAll = 'check out with `fetch-depth: 0` (actions/checkout) or run `git fetch --unshallow`';
   if (shallow && mainline.length < maxCommits) {
     notes.push(
-      `revert-lock: this clone is shallow, so only ${mainline.length} commit${mainline.length === 1 ? '' : 's'} of history could be scanned for reverts (history.maxCommits is ${maxCommits}); a re-applied revert older than that is not detected. Check out with \`fetch-depth: 0\` (actions/checkout) or run \`git fetch --unshallow\``,
+      `revert-lock: this clone is shallow, so only ${mainline.length} commit${mainline.length === 1 ? '' : 's'} of history could be scanned for reverts (history.maxCommits is ${maxCommits}); a re-applied revert older than that is not detected: ${fetchAll}`,
     );
   }
 
   // Reverts and what they name.
   const known = new Map<string, Commit>();
   for (const c of [...prCommits, ...mainline]) known.set(c.sha, c);
+  // Squash-merged pull requests by number (reverts too: a revert of a revert names the revert's number).
   const bySubjectPr = new Map<number, Commit>();
   for (const c of mainline) {
     const m = /\(#(\d+)\)$/.exec(c.subject);
-    if (m && !bySubjectPr.has(Number(m[1])) && !SQUASH_SUBJECT.test(c.subject)) bySubjectPr.set(Number(m[1]), c);
+    if (m && !bySubjectPr.has(Number(m[1]))) bySubjectPr.set(Number(m[1]), c);
   }
   const prShas = new Set(prCommits.map((c) => c.sha));
   const wanted: Array<{ revert: Commit; sha?: string; pr?: number; subject?: string }> = [];
   for (const c of [...prCommits, ...mainline]) {
     const t = revertTarget(c);
-    if (t) wanted.push({ revert: c, ...t });
-    if (wanted.length >= MAX_REVERTS) break;
+    if (!t) continue;
+    if (wanted.length >= MAX_REVERTS) {
+      notes.push(`revert-lock: more than ${MAX_REVERTS} reverts in the scanned history; only the ${MAX_REVERTS} most recent were examined`);
+      break;
+    }
+    wanted.push({ revert: c, ...t });
   }
   // Originals named by a sha outside the scanned commits (or abbreviated): one more `git log --no-walk`.
   const resolveSha = (sha: string) => known.get(sha) ?? [...known.values()].find((c) => c.sha.startsWith(sha));
@@ -156,34 +177,53 @@ async function read(repo: string, { baseTip, head, maxCommits }: { baseTip: stri
   if (missing.length) {
     for (const c of await log(repo, ['--no-walk=unsorted', '--ignore-missing', ...missing])) known.set(c.sha, c);
   }
-  const pairs: Array<{ revert: Commit; original: Commit; how: RevertRecord['how'] }> = [];
+  const found: Array<{ revert: Commit; original: Commit; how: RevertRecord['how'] }> = [];
   const reappliedBy = new Map<string, CommitInfo>();
+  /** Reverts that the base branch itself reverted again: what they took out is back, they no longer hold. */
+  const undone = new Set<string>();
   for (const w of wanted) {
     // Without a sha or pull request number (a hand-written `Revert "<subject>"`): the latest earlier commit with that subject.
     const original = w.sha ? resolveSha(w.sha) : w.pr !== undefined ? bySubjectPr.get(w.pr) : mainline.find((c) => c.subject === w.subject && c.time <= w.revert.time && c.sha !== w.revert.sha);
-    if (!original) {
-      if (w.subject !== undefined) continue; // a subject that merely starts with `Revert "`: nothing is claimed
-      const what = w.sha ? `commit ${w.sha.slice(0, 12)}` : `pull request #${w.pr} (no commit subject ending in "(#${w.pr})" among the ${mainline.length} scanned)`;
-      notes.push(`revert-lock: ${w.revert.sha.slice(0, 12)} ("${w.revert.subject}") reverts ${what}, which ${w.sha ? 'this clone does not have' : 'was not found'}; what it reverted is unknown${shallow ? ' (the clone is shallow: check out with `fetch-depth: 0`)' : ''}`);
+    if (!original || original.sha === w.revert.sha) {
+      // A sha no clone has is usually a commit of a branch that was squash-merged (its message quoted in the
+      // squash body): nothing of it reached the base branch. Only a shallow clone may be missing a real one.
+      if (!original && w.sha && shallow) notes.push(`revert-lock: ${w.revert.sha.slice(0, 12)} ("${w.revert.subject}") reverts commit ${w.sha.slice(0, 12)}, which this shallow clone does not have, so what it reverted is unknown: ${fetchAll}`);
       continue;
     }
-    if (original.sha === w.revert.sha) continue;
     if (isRevert(original)) {
-      // A revert of a revert restores the original: not itself an original. Made in the pull request, it is
-      // a deliberate re-apply of what `original` reverted.
+      // A revert of a revert restores the original. On the base branch the first revert no longer holds; in
+      // the pull request it is a deliberate re-apply.
       if (prShas.has(w.revert.sha)) reappliedBy.set(original.sha, info(w.revert));
+      else undone.add(original.sha);
       continue;
     }
-    pairs.push({ revert: w.revert, original, how: w.sha ? 'git-revert' : w.pr !== undefined ? 'squash' : 'subject' });
+    if (shallow && (original.parents.length === 0 || w.revert.parents.length === 0)) {
+      notes.push(`revert-lock: ${w.revert.sha.slice(0, 12)} ("${w.revert.subject}") reverts ${original.sha.slice(0, 12)}, which is at the edge of this shallow clone, so what it changed is unknown: ${fetchAll}`);
+      continue;
+    }
+    found.push({ revert: w.revert, original, how: w.sha ? 'git-revert' : w.pr !== undefined ? 'squash' : 'subject' });
   }
+  const kept = await Promise.all(
+    found.map(async (p) => {
+      if (undone.has(p.revert.sha)) return false;
+      // A change and its revert both made inside the pull request: nothing of it was ever applied.
+      if (prShas.has(p.revert.sha)) return !prShas.has(p.original.sha);
+      if (firstParent.has(p.revert.sha) || firstParent.has(p.original.sha)) return true;
+      // Both on merged branches: applied only if the base branch had the change without its revert.
+      return !(await mergedTogether(repo, p.original.sha, p.revert.sha, baseTip, firstParent));
+    }),
+  );
+  const pairs = found.filter((_, i) => kept[i]);
   if (pairs.length === 0) return { history: { headTime, scanned: mainline.length, maxCommits, reverts: [], reappliedBy }, notes };
 
   // What each original and each revert changed: one diff-tree for all of them (against the first parent).
   const commits = [...new Map(pairs.flatMap((p) => [p.original, p.revert]).map((c) => [c.sha, c] as const)).values()];
   const input = commits.map((c) => (c.parents[0] ? `${c.sha} ${c.parents[0]}` : c.sha)).join('\n') + '\n';
   const diffs = parseDiffTree((await runAsync(repo, ['diff-tree', '--stdin', '--root', '-r', '-z', '--no-renames'], input)).toString('utf8'));
+  const names = paths ? new Set(paths.map(baseName)) : undefined;
+  const relevant = pairs.filter((p) => prShas.has(p.revert.sha) || !names || (diffs.get(p.original.sha) ?? []).some((e) => names.has(baseName(e.path))));
   const blobs = new Set<string>();
-  for (const entries of diffs.values()) for (const e of entries) for (const b of [e.before, e.after]) if (b) blobs.add(b);
+  for (const p of relevant) for (const c of [p.original, p.revert]) for (const e of diffs.get(c.sha) ?? []) for (const b of [e.before, e.after]) if (b) blobs.add(b);
   const texts = new Map<string, string>();
   await streamBlobs(repo, [...blobs], (sha, content) => texts.set(sha, content.toString('utf8')));
 
@@ -208,7 +248,7 @@ async function read(repo: string, { baseTip, head, maxCommits }: { baseTip: stri
   };
 
   const reverts: RevertRecord[] = [];
-  for (const p of pairs) {
+  for (const p of relevant) {
     const o = sides(p.original.sha);
     const r = sides(p.revert.sha);
     // The revert's own before / after of each target the original changed.
@@ -226,6 +266,21 @@ async function read(repo: string, { baseTip, head, maxCommits }: { baseTip: stri
     if (sites.length) reverts.push({ revert: info(p.revert), original: info(p.original), how: p.how, inPr: prShas.has(p.revert.sha), sites });
   }
   return { history: { headTime, scanned: mainline.length, maxCommits, reverts, reappliedBy }, notes };
+}
+
+/**
+ * True when the merge that brought `original` to the base branch's first-parent line also brought `revert`
+ * (a change tried and reverted on one branch, merged with `--no-ff`): the base branch never had it.
+ */
+async function mergedTogether(repo: string, original: string, revert: string, baseTip: string, firstParent: ReadonlySet<string>): Promise<boolean> {
+  // The descendants of `original` up to the tip, newest first; the oldest on the first-parent line merged it.
+  const line = (await runAsync(repo, ['rev-list', '--ancestry-path', `${original}..${baseTip}`])).toString('utf8').split('\n').filter((c) => firstParent.has(c));
+  const merge = line[line.length - 1];
+  if (!merge) return false;
+  return runAsync(repo, ['merge-base', '--is-ancestor', revert, merge]).then(
+    () => true,
+    () => false,
+  );
 }
 
 function info(c: Commit): CommitInfo {

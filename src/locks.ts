@@ -26,7 +26,9 @@ export function lockMatches(lock: LockConfig, o: Locked): boolean {
 
 /**
  * The field path a lock narrows to: a list as written, or a dotted string (`spec.template.spec`,
- * `containers[0]`, numeric segments as list indices). Undefined: the whole object.
+ * `containers[0]`, numeric segments as list indices). A `[name=web]` segment (`containers[name=web].image`,
+ * or `"[name=web]"` in the list form) is the list item named `web` wherever it sits, so inserting another
+ * item before it does not move the lock. Undefined: the whole object.
  */
 export function lockPath(lock: LockConfig): YamlPath | undefined {
   const p = lock.match.path;
@@ -34,15 +36,37 @@ export function lockPath(lock: LockConfig): YamlPath | undefined {
   if (Array.isArray(p)) return p;
   return p
     .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/\[name=([^\]]*)\]/g, '.[name=$1]')
     .split('.')
     .filter((s) => s !== '')
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** The value under a lock path, and the YAML path (list positions) it was found at (its deepest existing prefix). */
+export function atLockPath(doc: unknown, path: YamlPath): { value: unknown; at: YamlPath } {
+  let cur: unknown = doc;
+  const at: Array<string | number> = [];
+  for (const seg of path) {
+    const named = typeof seg === 'string' ? /^\[name=(.*)\]$/.exec(seg) : null;
+    let next: unknown;
+    let key: string | number = seg;
+    if (named && Array.isArray(cur)) {
+      const i = cur.findIndex((x) => x !== null && typeof x === 'object' && (x as Record<string, unknown>).name === named[1]);
+      next = i >= 0 ? cur[i] : undefined;
+      key = i;
+    } else if (typeof seg === 'number' && Array.isArray(cur)) next = cur[seg];
+    else if (typeof seg === 'string' && cur !== null && typeof cur === 'object' && !Array.isArray(cur) && Object.prototype.hasOwnProperty.call(cur, seg)) next = (cur as Record<string, unknown>)[seg];
+    if (next === undefined) return { value: undefined, at };
+    at.push(key);
+    cur = next;
+  }
+  return { value: cur, at };
+}
+
 /** `a.b[0].c`, for messages. */
 export function yamlPathText(path: YamlPath): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : /^[A-Za-z_$][\w$-]*$/.test(p) ? `${out ? '.' : ''}${p}` : `[${JSON.stringify(p)}]`;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : /^\[name=.*\]$/.test(p) ? p : /^[A-Za-z_$][\w$-]*$/.test(p) ? `${out ? '.' : ''}${p}` : `[${JSON.stringify(p)}]`;
   return out;
 }
 

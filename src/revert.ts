@@ -59,6 +59,8 @@ export interface Site {
   readonly namespace: string | null;
   readonly name: string | null;
   readonly file: string;
+  /** The document's index in that file. */
+  readonly docIndex: number;
   readonly path: readonly Step[];
   /** The canonical value the commit left there ({@link canonical}), ABSENT or PRESENT. */
   readonly value: string;
@@ -114,13 +116,31 @@ function itemStep(item: unknown): Step {
   return typeof name === 'string' ? `[name=${name}]` : `[=${canonical(item)}]`;
 }
 
-/** Lines of a multi-line text as a set: trimmed, without blank lines and `#` comments. */
-function lineSet(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const raw of text.split('\n')) {
+/** Separates a line's context (its section or block) from the line in a `~` step. */
+const IN = '\u0001';
+/** Lines that say nothing on their own: closers, shell keywords, punctuation. */
+const TRIVIAL = /^(?:[\W_]*|fi|done|esac|else|end|then|do|EOF)$/;
+
+/**
+ * The lines of a multi-line text, each with its context: the nearest `[section]` header or block opener
+ * (a line ending in `{`) above it, so `enabled = true` of one INI section is not the same line as
+ * `enabled = true` of another. Trimmed, without blank lines, `#` comments and lines that say nothing on
+ * their own (`}`, `fi`). Keys are `<context>\u0001<line>`, mapped to the 0-based line index.
+ */
+function lineEntries(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let context = '';
+  text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    if (line && !line.startsWith('#')) out.add(line);
-  }
+    if (!line || line.startsWith('#')) return;
+    if (/^\[[^\]]+\]$/.test(line) || line.endsWith('{')) {
+      context = line;
+      return;
+    }
+    if (TRIVIAL.test(line)) return;
+    const key = `${context}${IN}${line}`;
+    if (!out.has(key)) out.set(key, i);
+  });
   return out;
 }
 
@@ -155,10 +175,10 @@ export function diffSites(before: unknown, after: unknown, path: readonly Step[]
     const ea = eb === undefined ? undefined : embedded(after);
     if (eb !== undefined && ea !== undefined) return diffSites(eb, ea, [...path, '|'], add);
     if (before.includes('\n') || after.includes('\n')) {
-      const lb = lineSet(before);
-      const la = lineSet(after);
-      for (const l of la) if (!lb.has(l)) add([...path, `~${l}`], PRESENT);
-      for (const l of lb) if (!la.has(l)) add([...path, `~${l}`], ABSENT);
+      const lb = lineEntries(before);
+      const la = lineEntries(after);
+      for (const l of la.keys()) if (!lb.has(l)) add([...path, `~${l}`], PRESENT);
+      for (const l of lb.keys()) if (!la.has(l)) add([...path, `~${l}`], ABSENT);
       return;
     }
   }
@@ -214,7 +234,7 @@ export function pairTargets(before: readonly Target[], after: readonly Target[])
 export function commitSites(before: readonly Target[], after: readonly Target[]): Site[] {
   const out: Site[] = [];
   const push = (t: Target, path: readonly Step[], value: string) => {
-    if (out.length < MAX_SITES) out.push({ target: t.id, ref: t.ref, kind: t.kind, namespace: t.namespace, name: t.name, file: t.file, path, value });
+    if (out.length < MAX_SITES) out.push({ target: t.id, ref: t.ref, kind: t.kind, namespace: t.namespace, name: t.name, file: t.file, docIndex: t.docIndex, path, value });
   };
   for (const { before: old, after: t } of pairTargets(before, after)) {
     if (old && t) diffSites(old.doc, t.doc, [], (p, v) => push(t, p, v));
@@ -260,7 +280,7 @@ function resolve(doc: unknown, path: readonly Step[]): { value?: unknown; line?:
       inner = [];
     } else if (step.startsWith('~')) {
       if (typeof cur !== 'string') return { line: ABSENT, yaml, inner, innerText };
-      const present = lineSet(cur).has(step.slice(1));
+      const present = lineEntries(cur).has(step.slice(1));
       return { line: present ? PRESENT : ABSENT, yaml, inner, innerText, ...(present ? { lineText: cur } : {}) };
     }
   }
@@ -275,9 +295,7 @@ export function locateSite(doc: unknown, path: readonly Step[]): { path: YamlPat
   const r = resolve(doc, path);
   const last = path[path.length - 1];
   if (r.lineText !== undefined && last?.startsWith('~')) {
-    const want = last.slice(1);
-    const idx = r.lineText.split('\n').findIndex((l) => l.trim() === want);
-    return { path: r.yaml, innerLine: Math.max(0, idx) };
+    return { path: r.yaml, innerLine: lineEntries(r.lineText).get(last.slice(1)) ?? 0 };
   }
   if (r.innerText !== undefined && r.inner) return { path: r.yaml, innerLine: lineOf(r.innerText, 0, r.inner) - 1 };
   return { path: r.yaml };
@@ -293,7 +311,10 @@ export function pathText(path: readonly Step[]): string {
     } else if (step.startsWith('[=')) out += `[${short(step.slice(2, -1), 40)}]`;
     else if (step.startsWith('[')) out += step;
     else if (step === '|') out += ' | ';
-    else if (step.startsWith('~')) out += `${out ? ' ' : ''}line ${JSON.stringify(short(step.slice(1), 60))}`;
+    else if (step.startsWith('~')) {
+      const [context, line] = step.slice(1).split(IN);
+      out += `${out ? ' ' : ''}line ${JSON.stringify(short(line ?? '', 60))}${context ? ` (in ${short(context, 40)})` : ''}`;
+    }
   }
   return out || '(the whole object)';
 }

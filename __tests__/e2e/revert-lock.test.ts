@@ -119,7 +119,7 @@ describe('revert-lock/reapplied-revert on a git history', () => {
     expect(rule(report, 'reapplied-revert')).toEqual([]);
   });
 
-  it('re-applying one reverted value while reworking another is medium (a reworked version), not a verbatim re-apply', () => {
+  it('re-applying one reverted value while reworking another is still a re-apply, and the message says what was reworked', () => {
     const { repo } = reverted();
     repo.branch('pr');
     repo.commit({ [CM]: agentConfig(FILTERED), [DS]: LOG_AGENT('1.5.0') }, 'Enrich telemetry, node-scoped, with the 1.5 agent');
@@ -127,7 +127,7 @@ describe('revert-lock/reapplied-revert on a git history', () => {
     repo.cleanup();
     const [f, ...rest] = rule(report, 'reapplied-revert');
     expect(rest).toEqual([]);
-    expect(f).toMatchObject({ severity: 'medium', file: DS, resource: 'DaemonSet/monitoring/log-agent' });
+    expect(f).toMatchObject({ severity: 'critical', file: DS, resource: 'DaemonSet/monitoring/log-agent' });
     expect(f.message).toContain('spec.template.spec.containers[name=agent].image = "registry.example.com/log-agent:1.5.0"');
     expect(f.message).toContain('reworked');
   });
@@ -168,15 +168,19 @@ describe('revert-lock/reapplied-revert on a git history', () => {
     expect(f.message).toContain('"Enrich telemetry with pod metadata (#12)"');
   });
 
-  it('re-applying on purpose (`git revert <revert>` in the pull request) is medium and says so', () => {
-    const { repo, revert } = reverted();
+  it('re-applying on purpose (`git revert <revert>` in the pull request) is still a re-apply; only the override label lifts it', () => {
+    const { repo, revert, original } = reverted();
     repo.branch('pr');
     const reapply = repo.revert(revert);
     const [f, ...rest] = rule(check(repo).report, 'reapplied-revert').filter((x: any) => x.file === CM);
+    const labelled = check(repo, ['--labels', `blast-radius-override:revert-${original.slice(0, 7)}`]);
     repo.cleanup();
     expect(rest).toEqual([]);
-    expect(f.severity).toBe('medium');
-    expect(f.message).toContain(`re-applies it on purpose in ${reapply.slice(0, 7)}`);
+    expect(f.severity).toBe('critical');
+    expect(f.message).toContain(`re-applies it deliberately in ${reapply.slice(0, 7)}`);
+    expect(f.remediation).toContain(`blast-radius-override:revert-${original.slice(0, 7)}`);
+    expect(rule(labelled.report, 'reapplied-revert').every((x: any) => x.suppressed)).toBe(true);
+    expect(labelled.code).toBe(0);
   });
 
   it('a pull request that leaves the reverted place alone is quiet', () => {
@@ -296,6 +300,96 @@ describe('revert-lock/locked-object', () => {
     const { report } = check(repo);
     repo.cleanup();
     expect(rule(report, 'locked-object')).toEqual([]);
+  });
+});
+
+describe('reverts that no longer hold, or never applied', () => {
+  const all = (report: any) => report.findings.filter((f: any) => f.family === 'revert-lock');
+
+  it('a revert the base branch reverted again (git revert of the revert): the value came back on main, so putting it back later is quiet', () => {
+    const { repo, revert } = reverted();
+    repo.revert(revert);
+    repo.commit({ [DS]: LOG_AGENT('1.5.1') }, 'Agent 1.5.1');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Back to 1.5.0');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(all(report)).toEqual([]);
+  });
+
+  it('the same through GitHub squash merges: Revert "Revert "X (#12)" (#14)" (#15) with body Reverts owner/repo#14', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 (#12)');
+    repo.commit({ [DS]: LOG_AGENT('1.4.0') }, 'Revert "Agent 1.5.0 (#12)" (#14)\n\nReverts acme/infra#12');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Revert "Revert "Agent 1.5.0 (#12)"" (#15)\n\nReverts acme/infra#14');
+    repo.commit({ [DS]: LOG_AGENT('1.5.1') }, 'Agent 1.5.1 (#16)');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Back to 1.5.0');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(all(report)).toEqual([]);
+    expect(report.notes.filter((n: string) => n.startsWith('revert-lock'))).toEqual([]);
+  });
+
+  it('a change tried and reverted on a feature branch merged with --no-ff never reached main: quiet', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    repo.branch('feature');
+    const tried = repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Try agent 1.5.0');
+    repo.revert(tried);
+    repo.commit({ 'README.md': 'x\n' }, 'Docs');
+    repo.checkout('main');
+    repo.git('merge', '--no-ff', '--quiet', '-m', 'Merge feature', 'feature');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(all(report)).toEqual([]);
+  });
+
+  it('a revert merged from a branch (merge workflow) of a change main had: still found', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    const original = repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0');
+    repo.branch('revert-branch');
+    repo.revert(original);
+    repo.checkout('main');
+    repo.git('merge', '--no-ff', '--quiet', '-m', 'Merge revert-branch', 'revert-branch');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 again');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(rule(report, 'reapplied-revert').map((f: any) => f.file)).toEqual([DS]);
+  });
+
+  it("a pull request that tries a change and reverts it itself gets no lock proposal", () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    repo.branch('pr');
+    const tried = repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Try 1.5.0');
+    repo.revert(tried);
+    repo.commit({ 'README.md': 'x\n' }, 'Docs');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(all(report)).toEqual([]);
+  });
+
+  it('a squash body quoting a branch commit that main never had: no note in a full clone', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    repo.commit({ [DS]: LOG_AGENT('1.4.1') }, 'Agent 1.4.1 (#20)\n\n* Try 1.5\n* Revert "Try 1.5"\n\nThis reverts commit 05b94f841aee0000000000000000000000000000.');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.4.2') }, 'Agent 1.4.2');
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(report.notes.filter((n: string) => n.startsWith('revert-lock'))).toEqual([]);
+  });
+
+  it('reordering the keys of a lock in the pull request is not removing it', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG + LOCKS, [CM]: agentConfig(BATCH) });
+    repo.branch('pr');
+    repo.commit({ '.blast-radius.yml': CONFIG + LOCKS.replace('{ kind: ConfigMap, namespace: monitoring, name: telemetry-agent-config }', '{ name: telemetry-agent-config, kind: ConfigMap, namespace: monitoring }'), [CM]: agentConfig(FILTERED) }, 'pr');
+    const { report } = check(repo);
+    repo.cleanup();
+    const [f] = rule(report, 'locked-object');
+    expect(f.severity).toBe('critical');
+    expect(f.message).not.toContain('removes or changes that lock');
   });
 });
 

@@ -54,7 +54,16 @@ describe('diffSites', () => {
   it('other multi-line text line by line, ignoring blank lines, comments, indentation and order', () => {
     const before = { conf: '[INPUT]\n    Name tail\n' };
     const after = { conf: '[INPUT]\n  Name tail\n\n# events too\n[INPUT]\n    Name kubernetes_events\n' };
-    expect(sites(before, after)).toEqual([['conf line "Name kubernetes_events"', PRESENT]]);
+    expect(sites(before, after)).toEqual([['conf line "Name kubernetes_events" (in [INPUT])', PRESENT]]);
+  });
+
+  it('a line is known with its section: the same line under another section is another line', () => {
+    const before = { ini: '[kubelet_scrape]\nenabled = true\ninterval = 10s\n' };
+    const after = { ini: '[kubelet_scrape]\nenabled = true\ninterval = 10s\n[log_shipping]\nenabled = true\ntarget = loki\n}\n' };
+    expect(sites(before, after)).toEqual([
+      ['ini line "enabled = true" (in [log_shipping])', PRESENT],
+      ['ini line "target = loki" (in [log_shipping])', PRESENT],
+    ]);
   });
 });
 
@@ -67,14 +76,15 @@ describe('valueAt and locateSite', () => {
     expect(valueAt(doc, ['.spec', '.containers', '[name=agent]', '.image'])).toBe('"x:2"');
     expect(valueAt(doc, ['.spec', '.containers', '[name=nope]', '.image'])).toBe(ABSENT);
     expect(valueAt(doc, ['.data', '.relay', '|', '.processors', '.k8sattributes', '.auth_type'])).toBe('"serviceAccount"');
-    expect(valueAt(doc, ['.data', '.conf', '~Name kubernetes_events'])).toBe(PRESENT);
-    expect(valueAt(doc, ['.data', '.conf', '~Name systemd'])).toBe(ABSENT);
+    expect(valueAt(doc, ['.data', '.conf', '~[INPUT]\u0001Name kubernetes_events'])).toBe(PRESENT);
+    expect(valueAt(doc, ['.data', '.conf', '~[OUTPUT]\u0001Name kubernetes_events'])).toBe(ABSENT);
+    expect(valueAt(doc, ['.data', '.conf', '~[INPUT]\u0001Name systemd'])).toBe(ABSENT);
     expect(valueAt(undefined, ['.a'])).toBe(ABSENT);
   });
   it('locates the YAML path in the document and the line inside an embedded config', () => {
     expect(locateSite(doc, ['.spec', '.containers', '[name=agent]', '.image'])).toEqual({ path: ['spec', 'containers', 1, 'image'] });
     expect(locateSite(doc, ['.data', '.relay', '|', '.processors', '.k8sattributes'])).toEqual({ path: ['data', 'relay'], innerLine: 3 });
-    expect(locateSite(doc, ['.data', '.conf', '~Name kubernetes_events'])).toEqual({ path: ['data', 'conf'], innerLine: 3 });
+    expect(locateSite(doc, ['.data', '.conf', '~[INPUT]\u0001Name kubernetes_events'])).toEqual({ path: ['data', 'conf'], innerLine: 3 });
   });
   it('canonical values ignore key order', () => {
     expect(canonical({ b: 1, a: [{ d: 1, c: 2 }] })).toBe(canonical({ a: [{ c: 2, d: 1 }], b: 1 }));

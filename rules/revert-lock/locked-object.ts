@@ -21,12 +21,11 @@ import { changedPairs, sameValue } from '../../src/changes.js';
 import type { Config, LockConfig } from '../../src/config.js';
 import { CONFIG_FILE } from '../../src/config.js';
 import { overrideLabel } from '../../src/engine.js';
-import { lockMatches, lockPath, yamlPathText } from '../../src/locks.js';
+import { atLockPath, lockMatches, lockPath, yamlPathText } from '../../src/locks.js';
 import { diffSites, locateSite, pathText, type Step } from '../../src/revert.js';
 import type { ChangeRule } from '../../src/rule.js';
 import { quote } from '../../src/text.js';
 import type { KubeObject, YamlPath } from '../../src/types.js';
-import { getIn } from '../../src/yaml/walk.js';
 
 /** The first place two versions of an object differ, as a site path (fields in document order). */
 function firstChange(before: unknown, after: unknown): readonly Step[] | undefined {
@@ -39,7 +38,7 @@ function firstChange(before: unknown, after: unknown): readonly Step[] | undefin
 
 /** Whether the pull request's own config still has a lock like this one (same id, same match). */
 function keptBy(proposed: Config | undefined, lock: LockConfig): boolean {
-  return proposed?.locks.some((l) => l.id === lock.id && JSON.stringify(l.match) === JSON.stringify(lock.match)) ?? true;
+  return proposed?.locks.some((l) => l.id === lock.id && sameValue(l.match, lock.match)) ?? true;
 }
 
 export const lockedObject: ChangeRule = {
@@ -60,8 +59,8 @@ export const lockedObject: ChangeRule = {
       for (const lock of locks) {
         if (!lockMatches(lock, subject)) continue;
         const path = lockPath(lock);
-        const before = pair.base && (path ? getIn(pair.base.doc, path) : pair.base.doc);
-        const after = pair.head && (path ? getIn(pair.head.doc, path) : pair.head.doc);
+        const before = pair.base && (path ? atLockPath(pair.base.doc, path).value : pair.base.doc);
+        const after = pair.head && (path ? atLockPath(pair.head.doc, path).value : pair.head.doc);
         if (sameValue(before, after)) continue;
         const scope = path ? ` under ${yamlPathText(path)}` : '';
         let what: string;
@@ -71,15 +70,15 @@ export const lockedObject: ChangeRule = {
           at = { object: pair.base!, path: ['metadata', 'name'] };
         } else if (!pair.base) {
           what = 'adds it';
-          at = { object: pair.head, path: path ?? ['metadata', 'name'] };
+          at = { object: pair.head, path: path ? atLockPath(pair.head.doc, path).at : ['metadata', 'name'] };
         } else {
           // The first changed field inside the locked value (the whole object, or the value under the path).
           const change = firstChange(before, after);
           const inside = change && after !== undefined ? locateSite(after, change) : { path: [] };
-          const steps = path?.every((k) => typeof k === 'string') ? path.map((k) => `.${k}`) : undefined;
+          const steps = path?.every((k) => typeof k === 'string') ? path.map((k) => (String(k).startsWith('[') ? String(k) : `.${k}`)) : undefined;
           const field = change?.length ? pathText(change) : '';
           what = `changes ${!path ? field || 'it' : steps ? pathText([...steps, ...(change ?? [])]) : `${yamlPathText(path)}${field ? ` (${field})` : ''}`}`;
-          at = { object: pair.head, ...inside, path: [...(path ?? []), ...inside.path] };
+          at = { object: pair.head, ...inside, path: [...(path ? atLockPath(pair.head.doc, path).at : []), ...(after === undefined ? [] : inside.path)] };
         }
         const dropped = keptBy(ctx.proposedConfig, lock)
           ? ''

@@ -15,13 +15,17 @@
  * - critical: the revert is at most 30 days older than the head commit (the head commit's date, never the
  *   wall clock, so a report is reproducible), or its message names an incident (`incident`, `outage`,
  *   `post-mortem`, `SEV1`, `INC-123`);
- * - high: an older revert;
- * - medium: the pull request also sets a different value at another site of the same revert (a reworked
- *   version: the reviewer must check the cause was fixed, but it is not a verbatim re-apply), or a commit of
- *   the pull request itself reverts the revert (`git revert <revert>`: "Reapply …"), which is a deliberate,
- *   reviewable re-apply whose message should say why the cause is gone.
- * The message names the original commit and the revert with dates and subjects, and the values.
+ * - high: an older revert.
+ * The message names the original commit and the revert with dates and subjects and the values, and says
+ * when the pull request also sets new values at other places the revert undid (a reworked version) or
+ * reverts the revert itself (`git revert <revert>`: a deliberate re-apply) — neither lowers the severity:
+ * the reverted values are back all the same.
+ *
+ * Like a lock, the finding is lifted only by a verified label, `blast-radius-override:revert-<original sha>`
+ * (the id `revert-lock/unlocked-revert` proposes for the lock), never by the ignore annotation or the
+ * `acceptLabel`: a pull request cannot wave its own re-apply through.
  */
+import { overrideLabel } from '../../src/engine.js';
 import { yamlPathText } from '../../src/locks.js';
 import type { CommitInfo, RevertRecord } from '../../src/history.js';
 import { changedTargets, type SiteOutcome } from '../../src/revert-match.js';
@@ -61,7 +65,7 @@ function siteText(s: Site): string {
 }
 
 function daysText(seconds: number): string {
-  const d = Math.max(0, Math.round(seconds / DAY));
+  const d = Math.round(Math.abs(seconds) / DAY);
   return d === 0 ? 'the same day as' : `${d} day${d === 1 ? '' : 's'} before`;
 }
 
@@ -87,7 +91,7 @@ export const reappliedRevert: ChangeRule = {
     description: 'Flag a pull request that puts back a value a revert on the base branch took out.',
     docs: 'docs/rules/revert-lock/reapplied-revert.md',
     remediation:
-      'Find out why the change was reverted and make sure the cause is fixed before re-applying it; then re-apply it with `git revert <revert>` so the history says so, or change the value.',
+      'Find out why the change was reverted and fix the cause before re-applying it; once reviewers agree it is safe, a maintainer adds the label blast-radius-override:revert-<original sha> to the pull request.',
   },
   check(ctx) {
     const reverts = ctx.history.reverts.filter((r) => !r.inPr);
@@ -109,12 +113,14 @@ function report(ctx: ChangeContext, record: RevertRecord, reapplied: SiteOutcome
   const recent = ctx.history.headTime > 0 && age <= RECENT_DAYS * DAY;
   const incident = INCIDENT.exec(`${revert.subject}\n${revert.body}`);
   const on = ctx.history.reappliedBy.get(revert.sha);
-  const severity: Severity = different.length || on ? 'medium' : recent || incident ? 'critical' : 'high';
-  const why = `${daysText(age)} this change's head commit`;
+  const severity: Severity = recent || incident ? 'critical' : 'high';
+  const why = age >= 0 ? `${daysText(age)} this change's head commit` : `${daysText(-age).replace('before', 'after')} this change's head commit (the branch is older than the revert)`;
   const reasons = [
     ...(incident ? [`its message names an incident (${quote(incident[0])})`] : []),
-    ...(on ? [`this pull request re-applies it on purpose in ${commitText(on)}`] : []),
+    ...(on ? [`this pull request re-applies it deliberately in ${commitText(on)}`] : []),
   ];
+  // Lifted only by a verified label, like a lock: the same id as the lock unlocked-revert proposes.
+  const override = { id: `revert-${shortSha(original)}`, reason: `re-apply of ${shortSha(original)}, reverted in ${shortSha(revert)}` };
   const diff = [...new Map(different.map((d) => [`${d.site.target}\u0000${d.site.path.join('\u0001')}`, d] as const)).values()];
   // One finding per document (and copy of it) with reapplied sites.
   const groups = new Map<string, SiteOutcome[]>();
@@ -138,8 +144,9 @@ function report(ctx: ChangeContext, record: RevertRecord, reapplied: SiteOutcome
       message:
         `re-applies to ${name} what ${shortSha(revert)} reverted: ${listing(listed)}${more}; ` +
         `${commitText(original)} introduced it and ${commitText(revert)} reverted it ${why}${reasons.length ? `, and ${listing(reasons)}` : ''}${reworked}`,
-      remediation: `Find out why ${shortSha(revert)} reverted ${shortSha(original)} and make sure the cause is fixed before re-applying it; then re-apply it with \`git revert ${shortSha(revert)}\` so the history says so${t.ref ? ', or lock the object in .blast-radius.yml if it must not come back' : ''}.`,
+      remediation: `Find out why ${shortSha(revert)} reverted ${shortSha(original)} and fix the cause before re-applying it; once reviewers agree it is safe, a maintainer adds the label ${overrideLabel(override.id)} to the pull request.`,
       ...place(ctx, group[0]),
+      lock: override,
       data: { revert: revert.sha, original: original.sha, sites: sites.map((s) => pathText(s.path)), recent, incident: Boolean(incident) },
     });
   }

@@ -16,7 +16,10 @@ import { lockEntry, lockMatches, type Locked } from '../../src/locks.js';
 import { CONFIG_FILE } from '../../src/config.js';
 import { overrideLabel } from '../../src/engine.js';
 import { treeTargets, type Site } from '../../src/revert.js';
-import type { ChangeRule } from '../../src/rule.js';
+import { isClusterScoped } from '../../src/kube.js';
+import type { ChangeContext, ChangeRule } from '../../src/rule.js';
+import { cmp } from '../../src/util.js';
+import { objectRef } from '../../src/yaml/parse.js';
 import { listing } from '../../src/text.js';
 import { commitText, shortSha } from './reapplied-revert.js';
 
@@ -37,21 +40,32 @@ export const unlockedRevert: ChangeRule = {
     const locks = [...ctx.config.locks, ...(ctx.proposedConfig?.locks ?? [])];
     for (const record of ctx.history.reverts) {
       if (!record.inPr) continue;
-      const objects = new Map<string, Site>();
-      for (const s of record.sites) if (s.ref && !objects.has(s.ref)) objects.set(s.ref, s);
+      // The reverted objects, each in the namespace it is deployed in: as written, else the one its
+      // deployable units give it (a Kustomize `namespace:`), on either side.
+      const objects = new Map<string, Locked & { ref: string; site: Site }>();
+      const seen = new Set<string>();
+      for (const site of record.sites) {
+        if (!site.ref || !site.kind || !site.name || seen.has(`${site.file}\u0000${site.target}`)) continue;
+        seen.add(`${site.file}\u0000${site.target}`);
+        const namespaces = site.namespace !== null || isClusterScoped(site.kind) ? [site.namespace] : deployedNamespaces(ctx, site);
+        for (const namespace of namespaces) {
+          const ref = objectRef(site.kind, namespace, site.name);
+          if (!objects.has(ref)) objects.set(ref, { kind: site.kind, namespace, name: site.name, ref, site });
+        }
+      }
       const open = [...objects.values()].filter((o) => !locks.some((l) => lockMatches(l, o)));
       if (open.length === 0) continue;
       const sha = shortSha(record.original);
       const ids = open.map((_, i) => (open.length === 1 ? `revert-${sha}` : `revert-${sha}-${i + 1}`));
       const reason = `Reverted in ${shortSha(record.revert)}: ${record.original.subject}`.slice(0, 200);
-      const entries = open.map((o, i) => lockEntry(ids[i], reason, o as Locked));
-      const names = open.slice(0, LISTED).map((o) => o.ref!);
+      const entries = open.map((o, i) => lockEntry(ids[i], reason, o));
+      const names = open.slice(0, LISTED).map((o) => o.ref);
       const more = open.length > LISTED ? ` and ${open.length - LISTED} more` : '';
       // On the first uncovered object: its head document (a reverted edit), else its base one (a reverted addition).
-      const first = open[0];
+      const first = open[0].site;
       const where = (side: 'head' | 'base') => {
         const tree = side === 'head' ? ctx.head : ctx.base;
-        const inFile = treeTargets(tree).inFile(first.file).find((t) => t.id === first.target) ?? treeTargets(tree).byId(first.target)[0];
+        const inFile = treeTargets(tree).inFile(first.file).find((t) => t.id === first.target);
         const object = inFile && tree.files.get(inFile.file)?.objects.find((x) => x.docIndex === inFile.docIndex && x.ref === inFile.ref);
         return object ? { object, side } : undefined;
       };
@@ -72,3 +86,15 @@ export const unlockedRevert: ChangeRule = {
     }
   },
 };
+
+/** The namespaces the units of either side deploy a namespace-less object of a file in (null when none is known). */
+function deployedNamespaces(ctx: ChangeContext, site: Site): Array<string | null> {
+  const out = new Set<string | null>();
+  for (const tree of [ctx.head, ctx.base]) {
+    for (const o of tree.objects) {
+      const source = o.source ?? o;
+      if (source.file === site.file && o.kind === site.kind && o.name === site.name) out.add(o.namespace);
+    }
+  }
+  return out.size ? [...out].sort((a, b) => cmp(a ?? '', b ?? '')) : [null];
+}

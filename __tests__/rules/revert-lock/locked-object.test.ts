@@ -29,6 +29,23 @@ const DOTTED_LOCK = `locks:
     reason: the relay pipeline is frozen
     match: { kind: ConfigMap, name: telemetry-agent-config, path: data.relay }
 `;
+const web = (sidecar: boolean, tag: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+${sidecar ? '        - name: proxy\n          image: "web:1.0"\n' : ''}        - name: web
+          image: "web:${tag}"
+`;
+const NAMED_LOCK = `locks:
+  - id: web-image
+    reason: web image frozen during the migration
+    match: { kind: Deployment, name: web, path: "spec.template.spec.containers[name=web].image" }
+`;
 const NS_LOCK = `locks:
   - id: kube-system
     reason: change freeze on kube-system until the upgrade is done
@@ -47,6 +64,7 @@ ruleTester(lockedObject).run({
     { name: 'a comment-only edit of the locked object', config: LOCK, base: { [F]: batch }, files: { [F]: `# owned by the telemetry team\n${batch}` } },
     { name: 'moved to another file unchanged', config: LOCK, base: { [F]: batch }, files: { 'monitoring/moved.yaml': batch } },
     { name: 'a change outside the locked path', config: PATH_LOCK, base: { [F]: batch }, files: { [F]: batch.replace('level: info', 'level: debug') } },
+    { name: 'a sidecar inserted before the item a [name=…] path locks', config: NAMED_LOCK, base: { 'shop/web.yaml': web(false, '1.0') }, files: { 'shop/web.yaml': web(true, '1.0') } },
     {
       name: 'the override label lifts it: kept as suppressed',
       config: LOCK,
@@ -112,6 +130,13 @@ ruleTester(lockedObject).run({
       base: { [F]: batch },
       files: { [F]: watchAll },
       findings: [findingAt('critical', 'relay-only', watchAll, 'k8sattributes')],
+    },
+    {
+      name: 'a [name=…] lock path follows the item when another is inserted before it',
+      config: NAMED_LOCK,
+      base: { 'shop/web.yaml': web(false, '1.0') },
+      files: { 'shop/web.yaml': web(true, '2.0') },
+      findings: [findingAt('critical', 'web-image', web(true, '2.0'), 'image: "web:2.0"', ['changes spec.template.spec.containers[name=web].image'])],
     },
     {
       name: 'a namespace-wide lock',

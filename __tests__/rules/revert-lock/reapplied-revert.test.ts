@@ -71,6 +71,9 @@ spec:
 
 const values = (mode: string) => `mode: ${mode}\npresets:\n  kubernetesAttributes:\n    enabled: true\n`;
 
+const appConfig = (level: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  LOG_LEVEL: ${level}\n`;
+const ini = (body: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: agent\n  namespace: agents\ndata:\n  agent.ini: |\n    ${body}`;
+
 const DS = 'clusters/prod/log-agent.yaml';
 const CM = 'clusters/prod/telemetry.yaml';
 
@@ -113,8 +116,38 @@ ruleTester(reappliedRevert).run({
       files: { 'charts/otel/values-prod.yaml': values('deployment'), 'charts/otel/values-staging.yaml': values('daemonset') },
       history: historyOf([{ before: { 'charts/otel/values-prod.yaml': values('deployment') }, after: { 'charts/otel/values-prod.yaml': values('daemonset') } }]),
     },
+    {
+      name: 'a namespace-less object of another directory (Kustomize gives each its own namespace) is another object',
+      base: { 'apps/a/cm.yaml': appConfig('info'), 'apps/a/kustomization.yaml': 'namespace: team-a\nresources: [cm.yaml]\n', 'apps/b/cm.yaml': appConfig('info'), 'apps/b/kustomization.yaml': 'namespace: team-b\nresources: [cm.yaml]\n' },
+      files: { 'apps/a/cm.yaml': appConfig('info'), 'apps/a/kustomization.yaml': 'namespace: team-a\nresources: [cm.yaml]\n', 'apps/b/cm.yaml': appConfig('debug'), 'apps/b/kustomization.yaml': 'namespace: team-b\nresources: [cm.yaml]\n' },
+      history: historyOf([{ before: { 'apps/a/cm.yaml': appConfig('info') }, after: { 'apps/a/cm.yaml': appConfig('debug') } }]),
+    },
+    {
+      name: 'YAML that is not deployed config (a CI workflow, the tool config) is not a re-apply',
+      base: { '.github/workflows/ci.yml': 'jobs:\n  test:\n    runs-on: ubuntu-22.04\n', '.blast-radius.yml': 'history: { maxCommits: 100 }\n', 'docs/mkdocs.yml': 'theme: material\n' },
+      files: { '.github/workflows/ci.yml': 'jobs:\n  test:\n    runs-on: ubuntu-24.04\n', '.blast-radius.yml': 'history: { maxCommits: 500 }\n', 'docs/mkdocs.yml': 'theme: readthedocs\n' },
+      history: historyOf([
+        {
+          before: { '.github/workflows/ci.yml': 'jobs:\n  test:\n    runs-on: ubuntu-22.04\n', '.blast-radius.yml': 'history: { maxCommits: 100 }\n', 'docs/mkdocs.yml': 'theme: material\n' },
+          after: { '.github/workflows/ci.yml': 'jobs:\n  test:\n    runs-on: ubuntu-24.04\n', '.blast-radius.yml': 'history: { maxCommits: 500 }\n', 'docs/mkdocs.yml': 'theme: readthedocs\n' },
+        },
+      ]),
+    },
+    {
+      name: 'a common line of another INI section is another line',
+      base: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = false\n') },
+      files: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = false\n    [log_shipping]\n    enabled = true\n    target = loki\n') },
+      history: historyOf([{ before: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = false\n') }, after: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = true\n    interval = 10s\n') } }]),
+    },
   ],
   invalid: [
+    {
+      name: 'the branch is older than the revert: the message says the revert came after',
+      base,
+      files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
+      history: historyOf([{ ...telemetry, daysAgo: -4 }]),
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['4 days after this change\'s head commit (the branch is older than the revert)'])],
+    },
     {
       name: 'the reverted image tag put back (a recent revert: critical)',
       base,
@@ -182,11 +215,11 @@ ruleTester(reappliedRevert).run({
       findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:clusters/staging/log-agent.yaml\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:')],
     },
     {
-      name: 'one reverted value put back while another reverted place gets a new value: medium (reworked)',
+      name: 'one reverted value put back while another reverted place gets a new value: still a re-apply, the rework named',
       base,
       files: { [DS]: agent('1.5.0'), [CM]: relay(FILTERED) },
       history: historyOf([telemetry]),
-      findings: [findingAt('medium', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['reworked version', 'data.relay | processors.k8sattributes'])],
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['reworked version', 'data.relay | processors.k8sattributes'])],
     },
     {
       name: 'a values file (not a Kubernetes object) with the reverted value in the same file',
@@ -196,21 +229,24 @@ ruleTester(reappliedRevert).run({
       findings: [findingAt('critical', `${revertRecord({ before: {}, after: {} }).revert.sha}:charts/otel/values-prod.yaml\u00000\u0000charts/otel/values-prod.yaml#0`, values('daemonset'), 'mode:', ['mode = "daemonset"'])],
     },
     {
-      name: 'a deliberate re-apply (the pull request reverts the revert): medium',
+      name: 'a deliberate re-apply (the pull request reverts the revert) is still one, and says so',
       base,
       files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) },
       history: historyOf([telemetry], [[revertRecord(telemetry).revert.sha, { sha: 'f'.repeat(40), time: 0, subject: 'Reapply "Enrich telemetry with pod metadata"', body: '' }]]),
-      findings: [findingAt('medium', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['re-applies it on purpose in fffffff'])],
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:${DS}\u00000\u0000DaemonSet/monitoring/log-agent`, agent('1.5.0'), 'image:', ['re-applies it deliberately in fffffff'])],
     },
   ],
 });
 
 describe('revert-lock/reapplied-revert: suppression', () => {
-  it('the ignore annotation on the object silences it (a reviewed re-apply), the finding kept as suppressed', () => {
+  it('only the verified label blast-radius-override:revert-<original sha> lifts it (kept as suppressed); an ignore annotation the pull request adds does not', () => {
     const annotated = agent('1.5.0').replace('  namespace: monitoring\n', '  namespace: monitoring\n  annotations:\n    blast-radius.dev/ignore: "revert-lock/reapplied-revert -- OOM fixed in 1.5.1 of the base image"\n');
-    const r = runCase(reappliedRevert, { name: 'x', base, files: { [DS]: annotated, [CM]: relay(BATCH) }, history: historyOf([telemetry]) });
-    expect(r.live).toEqual([]);
-    expect(r.suppressed.map((f) => [f.severity, f.line])).toEqual([['critical', lineContaining(annotated, 'image:')]]);
+    const annotatedRun = runCase(reappliedRevert, { name: 'x', base, files: { [DS]: annotated, [CM]: relay(BATCH) }, history: historyOf([telemetry]) });
+    expect(annotatedRun.live.map((f) => [f.severity, f.line])).toEqual([['critical', lineContaining(annotated, 'image:')]]);
+    const label = `blast-radius-override:revert-${revertRecord(telemetry).original.sha.slice(0, 7)}`;
+    const labelled = runCase(reappliedRevert, { name: 'x', base, files: { [DS]: agent('1.5.0'), [CM]: relay(BATCH) }, history: historyOf([telemetry]), labels: [label] });
+    expect(labelled.live).toEqual([]);
+    expect(labelled.suppressed.map((f) => f.suppressedBy)).toEqual([expect.stringContaining(`label ${label}`)]);
   });
 
   it('the acceptLabel does not accept it (DESIGN.md: revert-lock findings are not accepted by it)', () => {

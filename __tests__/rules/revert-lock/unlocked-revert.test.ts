@@ -15,6 +15,8 @@ spec:
         - name: agent
           image: "registry.example.com/log-agent:${tag}"
 `;
+const FLEET = 'fleet:\n  clusters:\n    - { name: prod, paths: ["agents/**"] }\n';
+const nsless = (tag: string) => agent(tag).replace('  namespace: monitoring\n', '');
 const F = 'monitoring/log-agent.yaml';
 const V = 'charts/otel/values-prod.yaml';
 const edit = { before: { [F]: agent('1.4.0') }, after: { [F]: agent('1.5.0') }, inPr: true };
@@ -27,8 +29,23 @@ ruleTester(unlockedRevert).run({
     { name: 'a lock of the base config covers the reverted object', config: LOCK, base: { [F]: agent('1.5.0') }, files: { [F]: agent('1.4.0') }, history: historyOf([edit]) },
     { name: 'a revert of a values file only (locks match objects)', base: { [V]: 'mode: daemonset\n' }, files: { [V]: 'mode: deployment\n' }, history: historyOf([{ before: { [V]: 'mode: deployment\n' }, after: { [V]: 'mode: daemonset\n' }, inPr: true }]) },
     { name: 'a revert on the base branch, not in this pull request', base: { [F]: agent('1.4.0') }, files: { [F]: agent('1.4.1') }, history: historyOf([{ ...edit, inPr: false }]) },
+    {
+      name: 'a lock with the namespace Kustomize gives the object covers it',
+      config: LOCK.replace('match: { kind: DaemonSet, name: log-agent }', 'match: { kind: DaemonSet, namespace: agents, name: log-agent }') + FLEET,
+      base: { 'agents/kustomization.yaml': 'namespace: agents\nresources: [ds.yaml]\n', 'agents/ds.yaml': nsless('1.5.0') },
+      files: { 'agents/kustomization.yaml': 'namespace: agents\nresources: [ds.yaml]\n', 'agents/ds.yaml': nsless('1.4.0') },
+      history: historyOf([{ before: { 'agents/ds.yaml': nsless('1.4.0') }, after: { 'agents/ds.yaml': nsless('1.5.0') }, inPr: true }]),
+    },
   ],
   invalid: [
+    {
+      name: 'the lock entry names the namespace Kustomize gives the object',
+      config: FLEET,
+      base: { 'agents/kustomization.yaml': 'namespace: agents\nresources: [ds.yaml]\n', 'agents/ds.yaml': nsless('1.5.0') },
+      files: { 'agents/kustomization.yaml': 'namespace: agents\nresources: [ds.yaml]\n', 'agents/ds.yaml': nsless('1.4.0') },
+      history: historyOf([{ before: { 'agents/ds.yaml': nsless('1.4.0') }, after: { 'agents/ds.yaml': nsless('1.5.0') }, inPr: true }]),
+      findings: [findingAt('low', revertRecord(edit).revert.sha, nsless('1.4.0'), 'name: log-agent', ['match: { kind: DaemonSet, namespace: agents, name: log-agent } }', 'DaemonSet/agents/log-agent'])],
+    },
     {
       name: 'a revert of an edit, no lock: low, with the lock entry',
       base: { [F]: agent('1.5.0') },
