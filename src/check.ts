@@ -12,10 +12,12 @@ import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
-import { NO_HISTORY, readHistory } from './history.js';
+import { NO_HISTORY, namesIn, readHistory, type HistoryScope } from './history.js';
+import { isTextConfigPath } from './revert.js';
+import { isYamlPath } from './yaml/parse.js';
 import { exitCodeFor } from './score.js';
 import { readTrees } from './tree.js';
-import type { ChangeSet, Finding, Level, Report, ReportContext, RuleMeta } from './types.js';
+import type { ChangeSet, Finding, Level, Report, ReportContext, RuleMeta, Tree } from './types.js';
 import { RULES } from '../rules/index.js';
 
 export type Format = 'text' | 'json' | 'markdown' | 'sarif';
@@ -101,8 +103,28 @@ export function configInForce(
       notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
       if (headResult?.ok) proposed = headResult.config;
     }
+  } else if (headText === null && edited && baseText !== null) {
+    notes.push(`this change deletes ${CONFIG_FILE}; the defaults take effect once merged`);
+    proposed = defaultConfig();
   }
   return { config, findings, notes, ...(proposed ? { proposed } : {}) };
+}
+
+/** What a change touches, for the revert scan: its paths and the names its changed files mention. */
+function historyScope(changes: ChangeSet, trees: { base: Tree; head: Tree }): HistoryScope {
+  const names = new Set<string>();
+  for (const f of changes.files) {
+    for (const [tree, path] of [
+      [trees.head, f.path],
+      [trees.base, f.oldPath ?? f.path],
+    ] as const) {
+      // YAML texts are in memory; other files would each cost a git call: only text configs are read.
+      if (!isYamlPath(path) && !isTextConfigPath(path)) continue;
+      const text = tree.readFile(path);
+      if (text) for (const n of namesIn(text)) names.add(n);
+    }
+  }
+  return { paths: changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])), names };
 }
 
 /** Runs the check and renders the report (does not write it). */
@@ -126,7 +148,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const { config, findings, notes, proposed } = configured;
   // The revert scan runs while the trees are read (its own git processes).
   const historyRead = RULES.some((r) => r.meta.family === 'revert-lock' && config.rules[r.meta.id] !== 'off')
-    ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits, paths: changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) })
+    ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits, scope: treesRead.then((trees) => historyScope(changes, trees)) })
     : Promise.resolve({ history: NO_HISTORY, notes: [] });
   const [trees, read] = await Promise.all([treesRead, historyRead]);
   const { report } = analyze({

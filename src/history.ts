@@ -12,7 +12,7 @@
  * A revert of a revert restores the original; it is not itself an original.
  */
 import { runAsync, streamBlobs } from './git.js';
-import { commitSites, pairTargets, targetsOf, valueAt, type Site, type Target } from './revert.js';
+import { commitSites, isTextConfigPath, pairTargets, PRESENT, targetsOf, textTarget, valueAt, type Site, type Target } from './revert.js';
 import { errorMessage } from './util.js';
 import { isYamlPath, parseYamlFile } from './yaml/parse.js';
 
@@ -108,6 +108,63 @@ export interface HistoryResult {
   notes: string[];
 }
 
+/** What the pull request touches, known once its trees are read: which reverts are worth examining. */
+export interface HistoryScope {
+  /** The paths the pull request changes (both sides). */
+  readonly paths: readonly string[];
+  /** The object names its changed files mention (both sides): see {@link namesIn}. */
+  readonly names: ReadonlySet<string>;
+}
+
+export interface ReadOptions {
+  baseTip: string;
+  head: string;
+  maxCommits: number;
+  /**
+   * What the pull request touches. A revert is examined only when its original commit changed a file the
+   * pull request changes, or an object whose name the pull request's changed files mention (a per-cluster
+   * copy, an overlay patch, a moved object): parsing what a revert undid is the costly part, and a pull
+   * request touching none of it cannot put any of it back. Given as a promise so the git reads run while
+   * the trees are read.
+   */
+  scope: HistoryScope | Promise<HistoryScope>;
+}
+
+const NAME_VALUE = `["']?([A-Za-z0-9][\\w.:-]*)`;
+const FLOW_NAME = new RegExp(`\\b(?:metadata|target):[ \\t]*\\{[^}\\n]*?\\bname:[ \\t]*${NAME_VALUE}`, 'g');
+const BLOCK_PARENT = /^([ \t-]*)(?:metadata|target):[ \t]*(?:#.*)?$/;
+const BLOCK_NAME = new RegExp(`^([ \\t]*)name:[ \\t]*${NAME_VALUE}`);
+
+/**
+ * The object names a text mentions, read without parsing it: `name:` directly under a `metadata:` (an
+ * object, a patch) or a `target:` (a kustomization's patch target), block or flow style. A cheap superset
+ * used to tell which reverts a pull request can touch.
+ */
+export function namesIn(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of text.matchAll(FLOW_NAME)) out.add(m[1]);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const parent = BLOCK_PARENT.exec(lines[i]);
+    if (!parent) continue;
+    const indent = parent[1].length;
+    let child: number | undefined;
+    for (let j = i + 1; j < lines.length; j++) {
+      const line = lines[j];
+      if (!line.trim() || line.trimStart().startsWith('#')) continue;
+      const own = line.length - line.trimStart().length;
+      if (own <= indent) break;
+      child ??= own;
+      const name = own === child ? BLOCK_NAME.exec(line) : null;
+      if (name) {
+        out.add(name[2]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Reads the reverts of the base branch (`baseTip`, the last `maxCommits` commits) and of the pull
  * request's own commits (`baseTip..head`). Never throws: a git failure becomes a note.
@@ -120,21 +177,10 @@ export async function readHistory(repo: string, opts: ReadOptions): Promise<Hist
   }
 }
 
-export interface ReadOptions {
-  baseTip: string;
-  head: string;
-  maxCommits: number;
-  /**
-   * The paths the pull request changes (both sides). A revert is examined only when its original commit
-   * changed a file of the same name (the same file, or a per-cluster copy of it): parsing what a revert undid
-   * is the costly part, and a pull request touching none of those files cannot put any of it back.
-   */
-  paths?: readonly string[];
-}
+/** Commits followed from a revert towards its original through reverts of reverts, at most. */
+const MAX_CHAIN = 20;
 
-const baseName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
-
-async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOptions): Promise<HistoryResult> {
+async function read(repo: string, { baseTip, head, maxCommits, scope }: ReadOptions): Promise<HistoryResult> {
   const notes: string[] = [];
   const [mainline, prCommits, headInfo, shallow, firstParent] = await Promise.all([
     log(repo, ['-n', String(maxCommits), baseTip]),
@@ -150,6 +196,7 @@ async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOpti
       `revert-lock: this clone is shallow, so only ${mainline.length} commit${mainline.length === 1 ? '' : 's'} of history could be scanned for reverts (history.maxCommits is ${maxCommits}); a re-applied revert older than that is not detected: ${fetchAll}`,
     );
   }
+  const empty = (): HistoryResult => ({ history: { headTime, scanned: mainline.length, maxCommits, reverts: [], reappliedBy }, notes });
 
   // Reverts and what they name.
   const known = new Map<string, Commit>();
@@ -177,24 +224,39 @@ async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOpti
   if (missing.length) {
     for (const c of await log(repo, ['--no-walk=unsorted', '--ignore-missing', ...missing])) known.set(c.sha, c);
   }
+  // What each revert directly reverts.
+  const direct = new Map<string, Commit>();
+  for (const w of wanted) {
+    // Without a sha or pull request number (a hand-written `Revert "<subject>"`): the latest earlier commit with that subject.
+    const original = w.sha ? resolveSha(w.sha) : w.pr !== undefined ? bySubjectPr.get(w.pr) : mainline.find((c) => c.subject === w.subject && c.time <= w.revert.time && c.sha !== w.revert.sha);
+    if (original && original.sha !== w.revert.sha) direct.set(w.revert.sha, original);
+    // A sha no clone has is usually a commit of a branch that was squash-merged (its message quoted in the
+    // squash body): nothing of it reached the base branch. Only a shallow clone may be missing a real one.
+    else if (!original && w.sha && shallow) notes.push(`revert-lock: ${w.revert.sha.slice(0, 12)} ("${w.revert.subject}") reverts commit ${w.sha.slice(0, 12)}, which this shallow clone does not have, so what it reverted is unknown: ${fetchAll}`);
+  }
   const found: Array<{ revert: Commit; original: Commit; how: RevertRecord['how'] }> = [];
   const reappliedBy = new Map<string, CommitInfo>();
   /** Reverts that the base branch itself reverted again: what they took out is back, they no longer hold. */
   const undone = new Set<string>();
   for (const w of wanted) {
-    // Without a sha or pull request number (a hand-written `Revert "<subject>"`): the latest earlier commit with that subject.
-    const original = w.sha ? resolveSha(w.sha) : w.pr !== undefined ? bySubjectPr.get(w.pr) : mainline.find((c) => c.subject === w.subject && c.time <= w.revert.time && c.sha !== w.revert.sha);
-    if (!original || original.sha === w.revert.sha) {
-      // A sha no clone has is usually a commit of a branch that was squash-merged (its message quoted in the
-      // squash body): nothing of it reached the base branch. Only a shallow clone may be missing a real one.
-      if (!original && w.sha && shallow) notes.push(`revert-lock: ${w.revert.sha.slice(0, 12)} ("${w.revert.subject}") reverts commit ${w.sha.slice(0, 12)}, which this shallow clone does not have, so what it reverted is unknown: ${fetchAll}`);
-      continue;
+    const first = direct.get(w.revert.sha);
+    if (!first) continue;
+    // Follow reverts of reverts down to the change itself: an odd number of steps reverts it, an even
+    // number puts it back (O ← R1 ← R2 ← R3: R3 reverts O again; R2 re-applied it).
+    let original = first;
+    let depth = 1;
+    while (isRevert(original) && depth <= MAX_CHAIN) {
+      const next = direct.get(original.sha);
+      if (!next) break;
+      original = next;
+      depth++;
     }
-    if (isRevert(original)) {
-      // A revert of a revert restores the original. On the base branch the first revert no longer holds; in
-      // the pull request it is a deliberate re-apply.
-      if (prShas.has(w.revert.sha)) reappliedBy.set(original.sha, info(w.revert));
-      else undone.add(original.sha);
+    if (isRevert(original)) continue; // a chain that ends in a revert of something unknown
+    if (depth % 2 === 0) {
+      // Puts the change back. In the pull request: a deliberate re-apply; on the base branch: the revert it
+      // reverted no longer holds.
+      if (prShas.has(w.revert.sha)) reappliedBy.set(first.sha, info(w.revert));
+      else undone.add(first.sha);
       continue;
     }
     if (shallow && (original.parents.length === 0 || w.revert.parents.length === 0)) {
@@ -203,29 +265,67 @@ async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOpti
     }
     found.push({ revert: w.revert, original, how: w.sha ? 'git-revert' : w.pr !== undefined ? 'squash' : 'subject' });
   }
-  const kept = await Promise.all(
-    found.map(async (p) => {
-      if (undone.has(p.revert.sha)) return false;
-      // A change and its revert both made inside the pull request: nothing of it was ever applied.
-      if (prShas.has(p.revert.sha)) return !prShas.has(p.original.sha);
-      if (firstParent.has(p.revert.sha) || firstParent.has(p.original.sha)) return true;
-      // Both on merged branches: applied only if the base branch had the change without its revert.
-      return !(await mergedTogether(repo, p.original.sha, p.revert.sha, baseTip, firstParent));
-    }),
-  );
-  const pairs = found.filter((_, i) => kept[i]);
-  if (pairs.length === 0) return { history: { headTime, scanned: mainline.length, maxCommits, reverts: [], reappliedBy }, notes };
+  const pairs = found.filter((p) => {
+    if (undone.has(p.revert.sha)) return false;
+    // A change and its revert both made inside the pull request: nothing of it was ever applied.
+    return !(prShas.has(p.revert.sha) && prShas.has(p.original.sha));
+  });
+  if (pairs.length === 0) return empty();
 
   // What each original and each revert changed: one diff-tree for all of them (against the first parent).
   const commits = [...new Map(pairs.flatMap((p) => [p.original, p.revert]).map((c) => [c.sha, c] as const)).values()];
   const input = commits.map((c) => (c.parents[0] ? `${c.sha} ${c.parents[0]}` : c.sha)).join('\n') + '\n';
   const diffs = parseDiffTree((await runAsync(repo, ['diff-tree', '--stdin', '--root', '-r', '-z', '--no-renames'], input)).toString('utf8'));
-  const names = paths ? new Set(paths.map(baseName)) : undefined;
-  const relevant = pairs.filter((p) => prShas.has(p.revert.sha) || !names || (diffs.get(p.original.sha) ?? []).some((e) => names.has(baseName(e.path))));
-  const blobs = new Set<string>();
-  for (const p of relevant) for (const c of [p.original, p.revert]) for (const e of diffs.get(c.sha) ?? []) for (const b of [e.before, e.after]) if (b) blobs.add(b);
   const texts = new Map<string, string>();
-  await streamBlobs(repo, [...blobs], (sha, content) => texts.set(sha, content.toString('utf8')));
+  const readBlobs = async (blobs: Iterable<string>) => {
+    const todo = [...new Set(blobs)].filter((b) => !texts.has(b));
+    await streamBlobs(repo, todo, (sha, content) => texts.set(sha, content.toString('utf8')));
+  };
+  // Later versions, on the base branch, of the files the originals changed: a value that came back after its
+  // revert (a fixed re-apply, a revert of the revert) no longer counts as reverted. Listed now, while the
+  // trees are still being read; read only for the reverts that turn out to matter.
+  const order = new Map(mainline.map((c, i) => [c.sha, i] as const)); // 0 = newest
+  const mainPairs = pairs.filter((p) => !prShas.has(p.revert.sha) && order.has(p.revert.sha));
+  const laterRead = (async () => {
+    const later = new Map<string, Array<{ index: number; path: string; blob?: string }>>(); // path → versions
+    if (mainPairs.length === 0) return later;
+    const oldest = mainPairs.reduce((a, p) => (order.get(p.revert.sha)! > order.get(a.revert.sha)! ? p : a)).revert.sha;
+    const files = [...new Set(mainPairs.flatMap((p) => (diffs.get(p.original.sha) ?? []).map((e) => e.path)))];
+    // Only the commits after the oldest revert (`^revert`): the walk stops there.
+    const out = (await runAsync(repo, ['log', '-z', '--raw', '--no-abbrev', '--no-renames', '--format=%x00%H', baseTip, `^${oldest}`, '--', ...files.map((f) => `:(literal)${f}`)])).toString('utf8');
+    for (const [sha, entries] of parseDiffTree(out)) {
+      const index = order.get(sha);
+      if (index === undefined) continue;
+      for (const e of entries) (later.get(e.path) ?? later.set(e.path, []).get(e.path)!).push({ index, path: e.path, ...(e.after ? { blob: e.after } : {}) });
+    }
+    return later;
+  })();
+  laterRead.catch(() => undefined); // awaited below; a failure must not go unhandled before then
+  await readBlobs(pairs.flatMap((p) => (diffs.get(p.original.sha) ?? []).flatMap((e) => [e.before, e.after].filter((b): b is string => Boolean(b)))));
+
+  // Only what the pull request can touch (see ReadOptions.scope).
+  const { paths, names } = await scope;
+  const touched = new Set(paths);
+  const relevant: typeof pairs = [];
+  for (const p of pairs) {
+    const entries = diffs.get(p.original.sha) ?? [];
+    const touches =
+      prShas.has(p.revert.sha) ||
+      entries.some((e) => touched.has(e.path)) ||
+      entries.some((e) => [e.before, e.after].some((b) => b !== undefined && [...namesIn(texts.get(b) ?? '')].some((n) => names.has(n))));
+    if (!touches) continue;
+    // Both on merged branches: applied only if the base branch had the change without its revert.
+    if (!prShas.has(p.revert.sha) && !firstParent.has(p.revert.sha) && !firstParent.has(p.original.sha) && (await mergedTogether(repo, p.original.sha, p.revert.sha, baseTip, firstParent))) continue;
+    relevant.push(p);
+  }
+  if (relevant.length === 0) return empty();
+
+  const later = await laterRead;
+  const files = new Set(relevant.flatMap((p) => (diffs.get(p.original.sha) ?? []).map((e) => e.path)));
+  await readBlobs([
+    ...relevant.flatMap((p) => (diffs.get(p.revert.sha) ?? []).flatMap((e) => [e.before, e.after].filter((b): b is string => Boolean(b)))),
+    ...[...later.entries()].flatMap(([path, vs]) => (files.has(path) ? vs.flatMap((v) => (v.blob ? [v.blob] : [])) : [])),
+  ]);
 
   const targetsCache = new Map<string, Target[]>();
   const targets = (path: string, blob: string | undefined): Target[] => {
@@ -234,7 +334,7 @@ async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOpti
     let t = targetsCache.get(id);
     if (!t) {
       const text = texts.get(blob);
-      t = text === undefined ? [] : targetsOf(path, parseYamlFile(path, blob, text).docs);
+      t = text === undefined ? [] : isYamlPath(path) ? targetsOf(path, parseYamlFile(path, blob, text).docs) : [textTarget(path, text)];
       targetsCache.set(id, t);
     }
     return t;
@@ -259,13 +359,39 @@ async function read(repo: string, { baseTip, head, maxCommits, paths }: ReadOpti
       const hit = same ?? (hits.length === 1 ? hits[0] : undefined);
       return hit?.[side];
     };
+    const revertIndex = order.get(p.revert.sha);
+    const cameBack = (s: Site): boolean => {
+      if (revertIndex === undefined) return false;
+      const needle = textOf(s);
+      return (later.get(s.file) ?? []).some(
+        (v) =>
+          v.index < revertIndex &&
+          // A version whose text does not even hold the value cannot have it: not parsed.
+          (needle === undefined || (v.blob !== undefined && (texts.get(v.blob) ?? '').includes(needle))) &&
+          valueAt(targets(v.path, v.blob).find((t) => t.id === s.target)?.doc, s.path) === s.value,
+      );
+    };
     const sites = commitSites(o.before, o.after).filter((s) => {
       if (!rPairs.some((x) => x.before?.id === s.target || x.after?.id === s.target)) return false;
-      return valueAt(find(s, 'before')?.doc, s.path) === s.value && valueAt(find(s, 'after')?.doc, s.path) !== s.value;
+      return valueAt(find(s, 'before')?.doc, s.path) === s.value && valueAt(find(s, 'after')?.doc, s.path) !== s.value && !cameBack(s);
     });
     if (sites.length) reverts.push({ revert: info(p.revert), original: info(p.original), how: p.how, inPr: prShas.has(p.revert.sha), sites });
   }
   return { history: { headTime, scanned: mainline.length, maxCommits, reverts, reappliedBy }, notes };
+}
+
+/**
+ * Text that any file holding a site's value must contain (undefined when there is none to tell): a plain
+ * string scalar as written, or an added line.
+ */
+function textOf(s: Site): string | undefined {
+  const last = s.path[s.path.length - 1];
+  if (s.value === PRESENT && last?.startsWith('~')) return last.slice(last.indexOf('\u0001') + 1);
+  if (s.value.startsWith('"')) {
+    const v = JSON.parse(s.value) as string;
+    return /^[\w./:@+=-]{3,}$/.test(v) ? v : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -306,7 +432,7 @@ function parseDiffTree(out: string): Map<string, DiffEntry[]> {
     if (p.startsWith(':')) {
       const [, , before, after] = p.slice(1).split(' ');
       const path = parts[++i];
-      if (current && path !== undefined && isYamlPath(path)) {
+      if (current && path !== undefined && (isYamlPath(path) || isTextConfigPath(path))) {
         current.push({ path, ...(ZERO.test(before) ? {} : { before }), ...(ZERO.test(after) ? {} : { after }) });
       }
     } else {

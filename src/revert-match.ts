@@ -5,7 +5,7 @@
  */
 import type { RevertRecord } from './history.js';
 import { isClusterScoped } from './kube.js';
-import { ABSENT, treeTargets, valueAt, type Site, type Target } from './revert.js';
+import { ABSENT, siblingSteps, treeTargets, valueAt, type Site, type Step, type Target } from './revert.js';
 import type { ChangeSet, Tree } from './types.js';
 
 /** What the pull request does at one site of a revert, on one copy of its target. */
@@ -24,49 +24,73 @@ export interface ChangedTargets {
 }
 
 /**
- * True when an object's id names it across files: it states its namespace, or its kind has none. An object
- * without `metadata.namespace` gets one from where it is deployed (a Kustomize `namespace:`), so the same
- * `Kind/name` in two directories may be two objects: it is known by its file only.
+ * True when an object's id names it across directories: it states its namespace, or its kind has none. An
+ * object without `metadata.namespace` gets one from where it is deployed (a Kustomize `namespace:`), so the
+ * same `Kind/name` in two directories may be two objects: it is known within its directory only.
  */
 export function globalId(t: Pick<Target, 'ref' | 'kind' | 'namespace'>): boolean {
   return t.ref !== null && (t.namespace !== null || isClusterScoped(t.kind ?? ''));
 }
 
+const dirOf = (p: string) => p.slice(0, p.lastIndexOf('/') + 1);
+
+/** True when two documents with the same id are the same place: anywhere for a global id, else in one directory (a file split in two), and for a document that is not an object only in one file. */
+function samePlace(a: Pick<Target, 'ref' | 'kind' | 'namespace' | 'file'>, aFile: string, b: Pick<Target, 'ref' | 'kind' | 'namespace' | 'file'>, bFile: string): boolean {
+  if (aFile === bFile) return true;
+  if (a.ref === null || b.ref === null) return false;
+  return (globalId(a) && globalId(b)) || dirOf(aFile) === dirOf(bFile);
+}
+
 /**
- * Files whose documents can be config that reaches a cluster: not under a dot-directory or a dotfile
- * (`.github/workflows`, `.blast-radius.yml`, `.pre-commit-config.yaml`), and for a document that is not a
- * Kubernetes object, only Helm values files and kustomizations (a CI config or a docs config is not).
+ * Files whose documents can be config that reaches a cluster: never under a dot-directory or a dotfile
+ * (`.github/workflows`, `.blast-radius.yml`, `.pre-commit-config.yaml`); for a document that is not a
+ * Kubernetes object, only Helm values files (`values.yaml`, `values-prod.yaml`, `prometheus-values.yaml`,
+ * `values/<cluster>.yaml`), kustomizations, and the inputs of a kustomization's generators (a CI config or a
+ * docs config is not).
  */
-export function isConfigTarget(t: Pick<Target, 'file' | 'ref' | 'kind'>): boolean {
+export function isConfigTarget(t: Pick<Target, 'file' | 'kind'>, generatorInputs: ReadonlySet<string>): boolean {
   if (t.file.split('/').some((seg) => seg.startsWith('.'))) return false;
   if (t.kind !== null) return true;
-  return /(^|\/)values[^/]*\.ya?ml$/i.test(t.file) || /(^|\/)values\//.test(t.file) || /(^|\/)kustomization\.ya?ml$/i.test(t.file);
+  const name = t.file.slice(t.file.lastIndexOf('/') + 1);
+  return /values[^/]*\.ya?ml$/i.test(name) || /(^|\/)values\//.test(t.file) || /^kustomization\.ya?ml$/i.test(name) || generatorInputs.has(t.file);
+}
+
+/** The files a side's kustomizations read into generated ConfigMaps / Secrets. */
+function generatorInputsOf(trees: readonly Tree[]): Set<string> {
+  const out = new Set<string>();
+  for (const tree of trees) for (const o of tree.objects) for (const input of Object.values(o.generated?.inputs ?? o.source?.generated?.inputs ?? {})) out.add(input);
+  return out;
 }
 
 export function changedTargets(base: Tree, head: Tree, changes: ChangeSet): ChangedTargets {
   const H = treeTargets(head);
   const B = treeTargets(base);
+  const inputs = generatorInputsOf([head, base]);
   const headFiles = changes.files.filter((f) => f.status !== 'deleted').map((f) => f.path);
   const baseFiles = changes.files.filter((f) => f.status !== 'added').map((f) => f.oldPath ?? f.path);
   const toBase = new Map(changes.files.filter((f) => f.status !== 'added').map((f) => [f.path, f.oldPath ?? f.path] as const));
   const toHead = new Map(changes.files.filter((f) => f.status !== 'deleted').map((f) => [f.oldPath ?? f.path, f.path] as const));
   const index = (tree: ReturnType<typeof treeTargets>, files: readonly string[]) => {
     const m = new Map<string, Target[]>();
-    for (const file of files) for (const t of tree.inFile(file)) if (isConfigTarget(t)) (m.get(t.id) ?? m.set(t.id, []).get(t.id)!).push(t);
+    for (const file of files) for (const t of tree.inFile(file)) if (isConfigTarget(t, inputs)) (m.get(t.id) ?? m.set(t.id, []).get(t.id)!).push(t);
     return m;
   };
   let heads: Map<string, Target[]> | undefined;
   let bases: Map<string, Target[]> | undefined;
 
-  /** The base document a head one replaces: same file (or its old name) and id, else the only one with that id. */
+  /** The base document a head one replaces: same file (or its old name) and id, else the only one at the same place. */
   const baseOf = (h: Target): Target | undefined => {
-    const same = B.inFile(toBase.get(h.file) ?? h.file).find((t) => t.id === h.id);
+    const file = toBase.get(h.file) ?? h.file;
+    const same = B.inFile(file).find((t) => t.id === h.id);
     if (same) return same;
-    if (!globalId(h)) return undefined;
-    const any = B.byId(h.id).filter(globalId);
+    if (h.ref === null) return undefined;
+    const any = B.byId(h.id).filter((b) => samePlace(b, b.file, h, file));
     return any.length === 1 ? any[0] : undefined;
   };
-  const survives = (b: Target): boolean => H.inFile(toHead.get(b.file) ?? b.file).some((t) => t.id === b.id) || (globalId(b) && H.byId(b.id).some(globalId));
+  const survives = (b: Target): boolean => {
+    const file = toHead.get(b.file) ?? b.file;
+    return H.inFile(file).some((t) => t.id === b.id) || (b.ref !== null && H.byId(b.id).some((h) => samePlace(h, toBase.get(h.file) ?? h.file, b, b.file)));
+  };
 
   return {
     outcomes(record) {
@@ -74,23 +98,35 @@ export function changedTargets(base: Tree, head: Tree, changes: ChangeSet): Chan
       bases ??= index(B, baseFiles);
       const out: SiteOutcome[] = [];
       for (const site of record.sites) {
-        // A document whose id does not name it across files (a values file, an object without a namespace) is
-        // the same place only in the same file.
-        const onHead = (heads.get(site.target) ?? []).filter((h) => h.file === site.file || toBase.get(h.file) === site.file || (globalId(site) && globalId(h)));
-        for (const h of onHead) {
+        for (const h of heads.get(site.target) ?? []) {
+          if (!samePlace(site, site.file, h, toBase.get(h.file) ?? h.file)) continue;
           const b = baseOf(h);
           const hv = valueAt(h.doc, site.path);
           if (hv === valueAt(b?.doc, site.path)) continue;
+          if (hv === site.value && site.value === ABSENT && !pureRemoval(b?.doc, h.doc, site.path)) continue;
           out.push({ site, head: h, ...(b ? { base: b } : {}), outcome: hv === site.value ? 'reapplied' : 'different' });
         }
         // The pull request deletes the object: only a site that is the object's own deletion is put back.
         if (site.path.length === 0 && site.value === ABSENT) {
           for (const b of bases.get(site.target) ?? []) {
-            if ((b.file === site.file || (globalId(site) && globalId(b))) && !survives(b)) out.push({ site, base: b, outcome: 'reapplied' });
+            if (samePlace(site, site.file, b, b.file) && !survives(b)) out.push({ site, base: b, outcome: 'reapplied' });
           }
         }
       }
       return out;
     },
   };
+}
+
+/**
+ * For a removed list item or line (a set-like site holding ABSENT): true when the pull request only
+ * removes there — the head's items / lines are a subset of the base's. Replacing `--log-level=info` with
+ * `--log-level=warn` removes the old item too, but it sets a new value: not the original's removal again.
+ */
+function pureRemoval(base: unknown, head: unknown, path: readonly Step[]): boolean {
+  const before = siblingSteps(base, path);
+  const after = siblingSteps(head, path);
+  if (!before || !after) return true;
+  for (const m of after) if (!before.has(m)) return false;
+  return true;
 }

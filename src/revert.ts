@@ -106,6 +106,22 @@ export function targetsOf(file: string, docs: readonly unknown[]): Target[] {
   return out;
 }
 
+/**
+ * Text config files that a Kustomize `configMapGenerator` / `secretGenerator` may read besides YAML (INI,
+ * Corefile, River, TOML, JSON …): their lines are compared like a ConfigMap's embedded config.
+ */
+export function isTextConfigPath(path: string): boolean {
+  return /\.(conf|ini|toml|json|properties|env|river|alloy|cfg|lua|txt)$/i.test(path) || /(^|\/)Corefile$/.test(path);
+}
+
+/** Above this size a text config is not compared (a bundle, not a config). */
+const MAX_TEXT_BYTES = 512 * 1024;
+
+/** A non-YAML text config file as one target: the whole text, known by its file. */
+export function textTarget(file: string, text: string): Target {
+  return { id: `${file}#text`, ref: null, kind: null, namespace: null, name: null, file, docIndex: 0, docPath: [], doc: text.length > MAX_TEXT_BYTES || text.includes('\u0000') ? '' : text };
+}
+
 function isPlainMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date);
 }
@@ -288,6 +304,18 @@ function resolve(doc: unknown, path: readonly Step[]): { value?: unknown; line?:
 }
 
 /**
+ * For a site whose last step is a list item by value (`[=…]`) or a line (`~…`): the steps of every item /
+ * line of that list / text in a document (empty where there is none). Undefined for any other site.
+ */
+export function siblingSteps(doc: unknown, path: readonly Step[]): Set<string> | undefined {
+  const last = path[path.length - 1];
+  if (!last || !(last.startsWith('[=') || last.startsWith('~'))) return undefined;
+  const parent = resolve(doc, path.slice(0, -1)).value;
+  if (last.startsWith('~')) return new Set(typeof parent === 'string' ? [...lineEntries(parent).keys()].map((k) => `~${k}`) : []);
+  return new Set(Array.isArray(parent) ? parent.map(itemStep) : []);
+}
+
+/**
  * Where a site sits in a document, for a finding's line: the YAML path inside the document (relative to
  * the object) and, inside an embedded config, the 0-based line within the block.
  */
@@ -339,15 +367,19 @@ export interface TreeTargets {
 
 const treeTargetsCache = new WeakMap<object, TreeTargets>();
 
-/** The targets of a tree (cached per tree). */
-export function treeTargets(tree: { readonly files: ReadonlyMap<string, { readonly docs: readonly unknown[] }> }): TreeTargets {
+/** The targets of a tree (cached per tree); a text config file that is not YAML is read whole. */
+export function treeTargets(tree: { readonly files: ReadonlyMap<string, { readonly docs: readonly unknown[] }>; readFile?(path: string): string | null }): TreeTargets {
   let t = treeTargetsCache.get(tree);
   if (t) return t;
   const files = new Map<string, Target[]>();
   let ids: Map<string, Target[]> | undefined;
   const inFile = (file: string): Target[] => {
     let out = files.get(file);
-    if (!out) files.set(file, (out = targetsOf(file, tree.files.get(file)?.docs ?? [])));
+    if (!out) {
+      const parsed = tree.files.get(file);
+      const text = !parsed && isTextConfigPath(file) ? tree.readFile?.(file) : null;
+      files.set(file, (out = parsed ? targetsOf(file, parsed.docs) : text ? [textTarget(file, text)] : []));
+    }
     return out;
   };
   t = {

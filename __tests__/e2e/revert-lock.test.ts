@@ -331,6 +331,83 @@ describe('reverts that no longer hold, or never applied', () => {
     expect(report.notes.filter((n: string) => n.startsWith('revert-lock'))).toEqual([]);
   });
 
+  it('rolling back to a version the base branch itself put back after the revert: no re-apply finding', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    const original = repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 (#12)');
+    repo.revert(original);
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 with the memory fix (#15)');
+    const v3 = repo.commit({ [DS]: LOG_AGENT('1.6.0') }, 'Agent 1.6.0 (#18)');
+    repo.branch('pr');
+    repo.revert(v3);
+    const { report } = check(repo);
+    repo.cleanup();
+    expect(rule(report, 'reapplied-revert')).toEqual([]);
+  });
+
+  it('a change reverted, re-applied and reverted again (git revert three times) is a revert that holds', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    const original = repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0');
+    const r1 = repo.revert(original);
+    const r2 = repo.revert(r1);
+    const r3 = repo.revert(r2);
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0, third try');
+    const { report } = check(repo);
+    repo.cleanup();
+    const found = rule(report, 'reapplied-revert');
+    expect(found.map((f: any) => f.severity)).toEqual(['critical']);
+    expect(found[0].message).toContain(r3.slice(0, 7));
+    expect(found[0].message).toContain(original.slice(0, 7));
+  });
+
+  it('the same chain through GitHub squash merges', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 (#12)');
+    repo.commit({ [DS]: LOG_AGENT('1.4.0') }, 'Revert "Agent 1.5.0 (#12)" (#14)\n\nReverts acme/infra#12');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Revert "Revert "Agent 1.5.0 (#12)"" (#15)\n\nReverts acme/infra#14');
+    const r3 = repo.commit({ [DS]: LOG_AGENT('1.4.0') }, 'Revert "Revert "Revert "Agent 1.5.0 (#12)""" (#16)\n\nReverts acme/infra#15\n\nSEV2 INC-4411');
+    repo.branch('pr');
+    repo.commit({ [DS]: LOG_AGENT('1.5.0') }, 'Agent 1.5.0 again');
+    const { report } = check(repo);
+    repo.cleanup();
+    const found = rule(report, 'reapplied-revert');
+    expect(found.map((f: any) => f.severity)).toEqual(['critical']);
+    expect(found[0].message).toContain(r3.slice(0, 7));
+  });
+
+  it('a reverted value put back through an overlay patch (a file of another name) is found', () => {
+    const k = (r: string, extra = '') => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ${r}\n${extra}`;
+    const files = { '.blast-radius.yml': CONFIG, 'base/kustomization.yaml': k('agent.yaml'), 'base/agent.yaml': LOG_AGENT('1.4.0'), 'clusters/prod/kustomization.yaml': k('../../base') };
+    const repo = createRepo(files);
+    const original = repo.commit({ 'base/agent.yaml': LOG_AGENT('1.5.0') }, 'Agent 1.5.0');
+    repo.revert(original);
+    repo.branch('pr');
+    const patch = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: log-agent\n  namespace: monitoring\nspec:\n  template:\n    spec:\n      containers:\n        - name: agent\n          image: "registry.example.com/log-agent:1.5.0"\n';
+    repo.commit({ 'clusters/prod/agent-patch.yaml': patch, 'clusters/prod/kustomization.yaml': k('../../base', 'patches:\n  - path: agent-patch.yaml\n') }, 'Agent 1.5.0 in prod only');
+    const { report } = check(repo);
+    repo.cleanup();
+    const found = rule(report, 'reapplied-revert');
+    expect(found.map((f: any) => [f.file, f.severity])).toEqual([['clusters/prod/agent-patch.yaml', 'critical']]);
+  });
+
+  it('a config read by a configMapGenerator (YAML and INI inputs) re-applied is found on the input line', () => {
+    const k = 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: monitoring\nconfigMapGenerator:\n  - name: telemetry-agent-config\n    files: [relay.yaml, fluent.conf]\n';
+    const relay = (p: string) => `processors:\n  batch: {}\n${p}`;
+    const fluent = (extra: string) => `[INPUT]\n    Name tail\n${extra}`;
+    const repo = createRepo({ '.blast-radius.yml': CONFIG, 'clusters/prod/kustomization.yaml': k, 'clusters/prod/relay.yaml': relay(''), 'clusters/prod/fluent.conf': fluent('') });
+    const original = repo.commit({ 'clusters/prod/relay.yaml': relay('  k8sattributes: {}\n'), 'clusters/prod/fluent.conf': fluent('[INPUT]\n    Name kubernetes_events\n') }, 'Enrich');
+    repo.revert(original);
+    repo.branch('pr');
+    repo.commit({ 'clusters/prod/relay.yaml': relay('  k8sattributes: {}\n'), 'clusters/prod/fluent.conf': fluent('[INPUT]\n    Name kubernetes_events\n') }, 'Enrich again');
+    const { report } = check(repo);
+    repo.cleanup();
+    const found = rule(report, 'reapplied-revert').map((f: any) => [f.file, f.line, f.clusters]);
+    expect(found).toEqual([
+      ['clusters/prod/fluent.conf', 4, ['prod']],
+      ['clusters/prod/relay.yaml', 3, ['prod']],
+    ]);
+  });
+
   it('a change tried and reverted on a feature branch merged with --no-ff never reached main: quiet', () => {
     const repo = createRepo({ '.blast-radius.yml': CONFIG, [DS]: LOG_AGENT('1.4.0') });
     repo.branch('feature');
@@ -379,6 +456,18 @@ describe('reverts that no longer hold, or never applied', () => {
     const { report } = check(repo);
     repo.cleanup();
     expect(report.notes.filter((n: string) => n.startsWith('revert-lock'))).toEqual([]);
+  });
+
+  it('deleting .blast-radius.yml with its lock and editing the object: still blocked, and the report says so', () => {
+    const repo = createRepo({ '.blast-radius.yml': CONFIG + LOCKS, [CM]: agentConfig(BATCH) });
+    repo.branch('pr');
+    repo.commit({ '.blast-radius.yml': null, [CM]: agentConfig(FILTERED) }, 'pr');
+    const { code, report } = check(repo);
+    repo.cleanup();
+    const [f] = rule(report, 'locked-object');
+    expect(f.message).toContain('takes effect only after it merges');
+    expect(report.notes).toContain('this change deletes .blast-radius.yml; the defaults take effect once merged');
+    expect(code).toBe(1);
   });
 
   it('reordering the keys of a lock in the pull request is not removing it', () => {

@@ -8,7 +8,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reappliedRevert } from '../../rules/revert-lock/reapplied-revert.js';
-import { revertTarget } from '../../src/history.js';
+import { namesIn, revertTarget } from '../../src/history.js';
 import { ABSENT, canonical, commitSites, diffSites, locateSite, PRESENT, pathText, targetsOf, valueAt } from '../../src/revert.js';
 import { parseYamlFile } from '../../src/yaml/parse.js';
 import { annotate, CORPUS_DIR, HAS_CORPUS, readCorpus } from '../helpers/corpus.js';
@@ -109,6 +109,13 @@ describe('commitSites', () => {
   });
   it('a values file is a document known by its file', () => {
     expect(commitSites(t('v.yaml', 'mode: deployment\n'), t('v.yaml', 'mode: daemonset\n')).map((s) => [s.target, s.ref, pathText(s.path)])).toEqual([['v.yaml#0', null, 'mode']]);
+  });
+});
+
+describe('namesIn (which reverts a pull request can touch, without parsing)', () => {
+  it('reads names under metadata: and target:, block and flow style, and no container or env names', () => {
+    const text = `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  labels:\n    app: x\n  name: log-agent\nspec:\n  template:\n    spec:\n      containers:\n        - name: agent\n          env:\n            - name: NODE\n---\nkind: ConfigMap\nmetadata: { namespace: m, name: "relay-config" }\n---\npatches:\n  - path: p.yaml\n    target:\n      kind: Deployment\n      name: web\n`;
+    expect([...namesIn(text)].sort()).toEqual(['log-agent', 'relay-config', 'web']);
   });
 });
 

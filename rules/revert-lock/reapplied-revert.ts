@@ -72,13 +72,16 @@ function daysText(seconds: number): string {
 /** Where a finding about one document points, and the clusters it reaches. */
 function place(ctx: ChangeContext, o: SiteOutcome): Pick<RawFinding, 'at' | 'about' | 'file' | 'line' | 'clusters'> {
   const side = o.head ? ctx.head : ctx.base;
+  const sideName = o.head ? 'head' : 'base';
   const t = (o.head ?? o.base)!;
-  const clusters = [...ctx.fleet.clustersOfFile(t.file, o.head ? 'head' : 'base')];
+  // A generator input reaches the clusters of the ConfigMaps made from it.
+  const generated = side.objects.filter((x) => Object.values(x.generated?.inputs ?? x.source?.generated?.inputs ?? {}).includes(t.file));
+  const clusters = generated.length ? [...new Set(generated.flatMap((x) => ctx.fleet.clustersOfObject(x, sideName)))] : [...ctx.fleet.clustersOfFile(t.file, sideName)];
   const object = side.files.get(t.file)?.objects.find((x) => x.docIndex === t.docIndex && x.ref === t.ref && yamlPathText(x.docPath) === yamlPathText(t.docPath));
   const inside = o.head ? locateSite(t.doc, o.site.path) : { path: ['metadata', 'name'] };
   if (object) return { at: { object, ...inside }, ...(o.head ? {} : { about: object }), clusters };
   const file = side.files.get(t.file);
-  const line = file ? lineOf(file.text, t.docIndex, [...t.docPath, ...inside.path], inside.innerLine, undefined, file.docs.length) : 1;
+  const line = file ? lineOf(file.text, t.docIndex, [...t.docPath, ...inside.path], inside.innerLine, undefined, file.docs.length) : (inside.innerLine ?? 0) + 1;
   return { file: t.file, line, clusters };
 }
 

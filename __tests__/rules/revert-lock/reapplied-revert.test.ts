@@ -74,6 +74,8 @@ const values = (mode: string) => `mode: ${mode}\npresets:\n  kubernetesAttribute
 const appConfig = (level: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\ndata:\n  LOG_LEVEL: ${level}\n`;
 const ini = (body: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: agent\n  namespace: agents\ndata:\n  agent.ini: |\n    ${body}`;
 
+const withArgs = (args: string[]) => `apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: agents\nspec:\n  template:\n    spec:\n      containers:\n        - name: agent\n          args:\n${args.map((a) => `            - "${a}"`).join('\n')}\n`;
+
 const DS = 'clusters/prod/log-agent.yaml';
 const CM = 'clusters/prod/telemetry.yaml';
 
@@ -134,6 +136,24 @@ ruleTester(reappliedRevert).run({
       ]),
     },
     {
+      name: 'a reverted flag replaced by a third value: the old item is removed again, but that is not the original change',
+      base: { 'agent/ds.yaml': withArgs(['--log-level=info', '--node=$(NODE_NAME)']) },
+      files: { 'agent/ds.yaml': withArgs(['--log-level=warn', '--node=$(NODE_NAME)']) },
+      history: historyOf([{ before: { 'agent/ds.yaml': withArgs(['--log-level=info', '--node=$(NODE_NAME)']) }, after: { 'agent/ds.yaml': withArgs(['--log-level=debug', '--node=$(NODE_NAME)']) } }]),
+    },
+    {
+      name: 'a reverted INI value replaced by a third value',
+      base: { 'agent/cm.yaml': ini('[SERVICE]\n    Log_Level info\n') },
+      files: { 'agent/cm.yaml': ini('[SERVICE]\n    Log_Level warn\n') },
+      history: historyOf([{ before: { 'agent/cm.yaml': ini('[SERVICE]\n    Log_Level info\n') }, after: { 'agent/cm.yaml': ini('[SERVICE]\n    Log_Level debug\n') } }]),
+    },
+    {
+      name: 'a file of namespace-less objects split in two in the same directory is not a deletion',
+      base: { 'apps/a/app.yaml': `${appConfig('info')}---\n${appConfig('info').replace('app-config', 'agent-extra')}` },
+      files: { 'apps/a/service.yaml': appConfig('info'), 'apps/a/configmap.yaml': appConfig('info').replace('app-config', 'agent-extra') },
+      history: historyOf([{ before: { 'apps/a/app.yaml': `${appConfig('info')}---\n${appConfig('info').replace('app-config', 'agent-extra')}` }, after: { 'apps/a/app.yaml': appConfig('info') } }]),
+    },
+    {
       name: 'a common line of another INI section is another line',
       base: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = false\n') },
       files: { 'agent/cm.yaml': ini('[kubelet_scrape]\n    enabled = false\n    [log_shipping]\n    enabled = true\n    target = loki\n') },
@@ -141,6 +161,20 @@ ruleTester(reappliedRevert).run({
     },
   ],
   invalid: [
+    {
+      name: 'a removed filter argument removed again (only removed: the original change itself)',
+      base: { 'agent/ds.yaml': withArgs(['--log-level=info', '--node=$(NODE_NAME)']) },
+      files: { 'agent/ds.yaml': withArgs(['--log-level=info']) },
+      history: historyOf([{ before: { 'agent/ds.yaml': withArgs(['--log-level=info', '--node=$(NODE_NAME)']) }, after: { 'agent/ds.yaml': withArgs(['--log-level=info']) } }]),
+      findings: [{ severity: 'critical', key: `${revertRecord(telemetry).revert.sha}:agent/ds.yaml\u00000\u0000DaemonSet/agents/agent`, line: lineContaining(withArgs(['--log-level=info']), 'args:'), messageIncludes: ['args["--node=$(NODE_NAME)"] removed'] }],
+    },
+    {
+      name: 'a values file named <chart>-values.yaml',
+      base: { 'clusters/prod/prometheus-values.yaml': values('deployment') },
+      files: { 'clusters/prod/prometheus-values.yaml': values('daemonset') },
+      history: historyOf([{ before: { 'clusters/prod/prometheus-values.yaml': values('deployment') }, after: { 'clusters/prod/prometheus-values.yaml': values('daemonset') } }]),
+      findings: [findingAt('critical', `${revertRecord(telemetry).revert.sha}:clusters/prod/prometheus-values.yaml\u00000\u0000clusters/prod/prometheus-values.yaml#0`, values('daemonset'), 'mode:')],
+    },
     {
       name: 'the branch is older than the revert: the message says the revert came after',
       base,
