@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // @actions/workflow-parser imports its JSON schemas without import attributes, which Node refuses:
+    // let Vite transform it instead of handing it to Node.
+    server: { deps: { inline: ['@actions/workflow-parser'] } },
   },
 });

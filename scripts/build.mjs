@@ -1,4 +1,4 @@
-// Bundles the CLI (and later the Action) into dist/. The CLI entry stays tiny and loads the engine
+// Bundles the CLI and the Action (dist/index.js, loaded by action.yml) into dist/. The CLI entry stays tiny and loads the engine
 // chunk only for `check`, so `--help` starts about as fast as node itself.
 import { build } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
@@ -7,7 +7,7 @@ const { version } = JSON.parse(await readFile('package.json', 'utf8'));
 
 await rm('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/cli.ts', index: 'src/action/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

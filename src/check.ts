@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CONFIG_FILE, defaultConfig, formatProblem, parseConfig, type Config } from './config.js';
 import { CONFIG_RULE, configFindings } from './config-rule.js';
-import { analyze, failOnLevel } from './engine.js';
+import { analyze, failOnLevel, stricterFailOn } from './engine.js';
 import { UsageError } from './errors.js';
 import { assertRepo, changedFiles, defaultBranch, git, mergeBase, resolveCommit } from './git.js';
 import { renderJson } from './report/json.js';
@@ -31,7 +31,18 @@ export interface CheckOptions {
   format: Format;
   output?: string;
   failOn?: Level;
-  labels: string[];
+  /**
+   * `override` (the CLI): `failOn` wins over the config's `failOn`. `stricter` (the Action): the lower of
+   * the two levels is in force, so a config cannot loosen the workflow's input nor the input the config.
+   */
+  failOnMode?: 'override' | 'stricter';
+  /** Path of the config inside the repository, read from the base commit (default `.blast-radius.yml`). */
+  configPath?: string;
+  /**
+   * Verified pull-request labels, or a function that gives them once the config in force is known (the
+   * Action verifies only the labels that config gives a meaning: its `acceptLabel` and lock overrides).
+   */
+  labels: string[] | ((config: Config) => Promise<string[]>);
   /** Colour in text output (the CLI sets it for a TTY). */
   color?: boolean;
 }
@@ -63,7 +74,9 @@ export function configInForce(
   head: string,
   changes: ChangeSet,
   file?: string,
+  path: string = CONFIG_FILE,
 ): { config: Config; findings: Finding[]; notes: string[]; proposed?: Config } {
+  const CONFIG_FILE = path;
   const notes: string[] = [];
   const headText = showFile(repo, head, CONFIG_FILE);
   const baseText = showFile(repo, baseRef, CONFIG_FILE);
@@ -140,7 +153,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
   let configured: ReturnType<typeof configInForce>;
   try {
-    configured = configInForce(opts.repo, baseTip, head, changes, opts.config);
+    configured = configInForce(opts.repo, baseTip, head, changes, opts.config, opts.configPath);
   } catch (e) {
     treesRead.catch(() => undefined); // the config error wins; the read is abandoned
     throw e;
@@ -150,20 +163,21 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const historyRead = RULES.some((r) => r.meta.family === 'revert-lock' && config.rules[r.meta.id] !== 'off')
     ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits, scope: treesRead.then((trees) => historyScope(changes, trees)) })
     : Promise.resolve({ history: NO_HISTORY, notes: [] });
-  const [trees, read] = await Promise.all([treesRead, historyRead]);
+  const labelsRead = typeof opts.labels === 'function' ? opts.labels(config) : Promise.resolve(opts.labels);
+  const [trees, read, labels] = await Promise.all([treesRead, historyRead, labelsRead]);
   const { report } = analyze({
     changes,
     ...trees,
     config,
     rules: RULES,
-    labels: opts.labels,
+    labels,
     extraFindings: findings,
     notes: [...notes, ...read.notes],
     history: read.history,
     ...(proposed ? { proposedConfig: proposed } : {}),
     startedAt: started,
   });
-  const failOn = failOnLevel(opts.failOn, config);
+  const failOn = opts.failOnMode === 'stricter' ? stricterFailOn(opts.failOn, config) : failOnLevel(opts.failOn, config);
   const exitCode = exitCodeFor(report.level, failOn);
   const context: ReportContext = { rules: RULE_METAS, base, head, failOn, exitCode };
   return { report, exitCode, failOn, context, output: render(report, context, opts.format, opts.color ?? false) };

@@ -371,4 +371,15 @@ export function failOnLevel(flag: Level | undefined, config: Config): Level {
   return flag ?? config.failOn ?? 'high';
 }
 
+/**
+ * The Action's fail-on level: the stricter (lower) of its input and the config's `failOn` (`none` is the
+ * least strict: it never fails). Without either, `high`.
+ */
+export function stricterFailOn(input: Level | undefined, config: Config): Level {
+  const levels = [input, config.failOn].filter((l): l is Level => l !== undefined);
+  if (levels.length === 0) return 'high';
+  const rank = (l: Level) => (l === 'none' ? Infinity : levelRank(l));
+  return levels.reduce((a, b) => (rank(b) < rank(a) ? b : a));
+}
+
 export { exitCodeFor };

@@ -36,7 +36,8 @@ const BADGE: Record<Severity, string> = { critical: '🟣', high: '🔴', medium
  * by severity (critical first), then file and line; when they do not fit, the rest are counted in a
  * closing line that points at the job summary / JSON report.
  */
-export function renderMarkdown(report: Report, ctx: ReportContext): string {
+export function renderMarkdown(report: Report, ctx: ReportContext, opts: { limit?: number } = {}): string {
+  const limit = opts.limit ?? LIMIT;
   const live = sortFindings(report.findings.filter((f) => !f.suppressed));
   const suppressed = sortFindings(report.findings.filter((f) => f.suppressed));
   const head = [MARKER, verdict(report, ctx), ''];
@@ -52,7 +53,7 @@ export function renderMarkdown(report: Report, ctx: ReportContext): string {
   const tailLines = [...rolloutPlan(report, live), ...errorsSection(report), ...notesSection(report), ...clustersSection(report.clusters)];
   const suppressedLines = suppressedSection(suppressed);
   const used = size(head) + size(tailLines) + size(suppressedLines);
-  const findingLines = findingsSection(live, LIMIT - used - 200, report.clusters);
+  const findingLines = findingsSection(live, limit - used - 200, report.clusters);
 
   return [...head, ...findingLines, ...suppressedLines, ...tailLines].join('\n').trimEnd() + '\n';
 }
@@ -433,6 +434,11 @@ const ENTITIES: Record<string, string> = {
  * while entities are decoded everywhere and never count as Markdown syntax. Newlines become `<br>`
  * (one table row, one summary line). Text longer than `max` is cut with an ellipsis.
  */
+/** Escapes repository text for Markdown (see the module comment); exported for the Action's own lines. */
+export function escapeMarkdown(text: string, max = BODY_CHARS): string {
+  return esc(text, max);
+}
+
 function esc(text: string, max: number): string {
   let s = text.replace(/[\u202a-\u202e\u2066-\u2069]/g, ''); // bidi overrides ("trojan source")
   if (s.length > max) s = s.slice(0, max - 1).replace(/[\ud800-\udbff]$/, '') + '…';
