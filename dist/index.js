@@ -26549,7 +26549,7 @@ Fix: ${f.remediation}`;
       warnings++;
     } else left++;
   }
-  if (left > 0) notice(`${left} more Blast Radius finding${left === 1 ? "" : "s"} are in the job summary.`);
+  if (left > 0) notice(`${left} more Blast Radius finding${left === 1 ? " is" : "s are"} in the job summary.`);
   return left;
 }
 function statusDescription(report) {

@@ -273,6 +273,29 @@ describe('the Action on a pull request', () => {
   });
 });
 
+describe('annotations', () => {
+  it('at most ten errors and ten warnings per step, the rest counted in a notice (all of them in the summary)', async () => {
+    const hooks: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) hooks[`clusters/prod-us/webhook-${i}.yaml`] = FAIL_CLOSED_POD_WEBHOOK.replace('pod-injector', `pod-injector-${i}`);
+    const repo = prRepo(fleetBase(), hooks);
+    const gh = await fake(repo);
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo) });
+      const live = run.report.findings.filter((f: any) => !f.suppressed && f.file);
+      const high = live.filter((f: any) => ['high', 'critical'].includes(f.severity)).length;
+      expect(high).toBeGreaterThan(10);
+      const lines = run.stdout.split('\n');
+      expect(lines.filter((l) => l.startsWith('::error ')).length).toBe(10);
+      expect(lines.filter((l) => l.startsWith('::warning ')).length).toBe(Math.min(10, live.length - high));
+      expect(lines.some((l) => l.startsWith('::notice::') && /\d+ more Blast Radius findings? (are|is) in the job summary/.test(l))).toBe(true);
+      for (let i = 0; i < 12; i++) expect(run.summary).toContain(`webhook-${i}.yaml`);
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+});
+
 describe('verified labels', () => {
   const LOCK = `locks:\n  - id: injector\n    reason: "Incident 2026-10-02: the injector webhook blocked pod creation"\n    match: { kind: MutatingWebhookConfiguration, name: pod-injector }\n`;
   const LABEL = 'blast-radius-override:injector';

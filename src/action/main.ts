@@ -95,7 +95,7 @@ function annotate(findings: readonly Finding[]): number {
       warnings++;
     } else left++;
   }
-  if (left > 0) core.notice(`${left} more Blast Radius finding${left === 1 ? '' : 's'} are in the job summary.`);
+  if (left > 0) core.notice(`${left} more Blast Radius finding${left === 1 ? ' is' : 's are'} in the job summary.`);
   return left;
 }
 
