@@ -18,7 +18,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-C5LCSGWU.js";
+} from "./chunks/chunk-I23TOXFJ.js";
 import {
   UsageError,
   __commonJS,
@@ -8172,8 +8172,8 @@ var require_pool_stats = __commonJS({
     var { kFree, kConnected, kPending, kQueued, kRunning, kSize } = require_symbols();
     var kPool = /* @__PURE__ */ Symbol("pool");
     var PoolStats = class {
-      constructor(pool) {
-        this[kPool] = pool;
+      constructor(pool2) {
+        this[kPool] = pool2;
       }
       get connected() {
         return this[kPool][kConnected];
@@ -8224,35 +8224,35 @@ var require_pool_base = __commonJS({
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
-        const pool = this;
+        const pool2 = this;
         this[kOnDrain] = function onDrain(origin, targets) {
-          const queue = pool[kQueue];
+          const queue = pool2[kQueue];
           let needDrain = false;
           while (!needDrain) {
             const item = queue.shift();
             if (!item) {
               break;
             }
-            pool[kQueued]--;
+            pool2[kQueued]--;
             needDrain = !this.dispatch(item.opts, item.handler);
           }
           this[kNeedDrain] = needDrain;
-          if (!this[kNeedDrain] && pool[kNeedDrain]) {
-            pool[kNeedDrain] = false;
-            pool.emit("drain", origin, [pool, ...targets]);
+          if (!this[kNeedDrain] && pool2[kNeedDrain]) {
+            pool2[kNeedDrain] = false;
+            pool2.emit("drain", origin, [pool2, ...targets]);
           }
-          if (pool[kClosedResolve] && queue.isEmpty()) {
-            Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
+          if (pool2[kClosedResolve] && queue.isEmpty()) {
+            Promise.all(pool2[kClients].map((c) => c.close())).then(pool2[kClosedResolve]);
           }
         };
         this[kOnConnect] = (origin, targets) => {
-          pool.emit("connect", origin, [pool, ...targets]);
+          pool2.emit("connect", origin, [pool2, ...targets]);
         };
         this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+          pool2.emit("disconnect", origin, [pool2, ...targets], err);
         };
         this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+          pool2.emit("connectionError", origin, [pool2, ...targets], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8506,22 +8506,22 @@ var require_balanced_pool = __commonJS({
       }
       addUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        if (this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true)) {
+        if (this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true)) {
           return this;
         }
-        const pool = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
-        this[kAddClient](pool);
-        pool.on("connect", () => {
-          pool[kWeight] = Math.min(this[kMaxWeightPerServer], pool[kWeight] + this[kErrorPenalty]);
+        const pool2 = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
+        this[kAddClient](pool2);
+        pool2.on("connect", () => {
+          pool2[kWeight] = Math.min(this[kMaxWeightPerServer], pool2[kWeight] + this[kErrorPenalty]);
         });
-        pool.on("connectionError", () => {
-          pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
+        pool2.on("connectionError", () => {
+          pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
           this._updateBalancedPoolStats();
         });
-        pool.on("disconnect", (...args) => {
+        pool2.on("disconnect", (...args) => {
           const err = args[2];
           if (err && err.code === "UND_ERR_SOCKET") {
-            pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
+            pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
         });
@@ -8540,9 +8540,9 @@ var require_balanced_pool = __commonJS({
       }
       removeUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        const pool = this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true);
-        if (pool) {
-          this[kRemoveClient](pool);
+        const pool2 = this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true);
+        if (pool2) {
+          this[kRemoveClient](pool2);
         }
         return this;
       }
@@ -8557,16 +8557,16 @@ var require_balanced_pool = __commonJS({
         if (!dispatcher) {
           return;
         }
-        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b) => a && b, true);
+        const allClientsBusy = this[kClients].map((pool2) => pool2[kNeedDrain]).reduce((a, b) => a && b, true);
         if (allClientsBusy) {
           return;
         }
         let counter = 0;
-        let maxWeightIndex = this[kClients].findIndex((pool) => !pool[kNeedDrain]);
+        let maxWeightIndex = this[kClients].findIndex((pool2) => !pool2[kNeedDrain]);
         while (counter++ < this[kClients].length) {
           this[kIndex] = (this[kIndex] + 1) % this[kClients].length;
-          const pool = this[kClients][this[kIndex]];
-          if (pool[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool[kNeedDrain]) {
+          const pool2 = this[kClients][this[kIndex]];
+          if (pool2[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool2[kNeedDrain]) {
             maxWeightIndex = this[kIndex];
           }
           if (this[kIndex] === 0) {
@@ -8575,8 +8575,8 @@ var require_balanced_pool = __commonJS({
               this[kCurrentWeight] = this[kMaxWeightPerServer];
             }
           }
-          if (pool[kWeight] >= this[kCurrentWeight] && !pool[kNeedDrain]) {
-            return pool;
+          if (pool2[kWeight] >= this[kCurrentWeight] && !pool2[kNeedDrain]) {
+            return pool2;
           }
         }
         this[kCurrentWeight] = this[kClients][maxWeightIndex][kWeight];
@@ -26232,23 +26232,24 @@ function statusOf(e) {
   return typeof s === "number" ? s : void 0;
 }
 var Writer = class {
-  readOnly = false;
-  /** Runs a write; a 403 marks the token read-only (one warning) and returns undefined. Other errors propagate. */
-  async write(what, fn) {
-    if (this.readOnly) return void 0;
+  refused = /* @__PURE__ */ new Set();
+  warned = false;
+  /** Runs a write of a kind ('comment', 'status'); a 403 marks that kind refused (one warning) and returns undefined. */
+  async write(kind, what, fn) {
+    if (this.refused.has(kind)) return void 0;
     try {
       return await fn();
     } catch (e) {
       if (statusOf(e) !== 403) throw e;
-      this.readOnly = true;
-      warning(
-        `Blast Radius could not ${what}: the token is read-only here (a pull request from a fork, or a workflow without \`pull-requests: write\` / \`statuses: write\`). The job summary, annotations and outputs still carry the full result, and the job result reflects the risk.`
+      this.refused.add(kind);
+      const reason = e.message ?? "";
+      const say = this.warned ? info : warning;
+      this.warned = true;
+      say(
+        `Blast Radius could not ${what}: GitHub refused it (403${reason ? `: ${reason.split("\n")[0]}` : ""}). A pull request from a fork gets a read-only token; otherwise give the workflow \`pull-requests: write\` and \`statuses: write\`. The job summary, annotations and outputs still carry the full result, and the job result reflects the risk.`
       );
       return void 0;
     }
-  }
-  get skipped() {
-    return this.readOnly;
   }
 };
 
@@ -26259,7 +26260,7 @@ async function ownLogin(gh) {
     const { data } = await gh.rest.users.getAuthenticated();
     return data.login;
   } catch {
-    return "github-actions[bot]";
+    return void 0;
   }
 }
 function cut(body, max) {
@@ -26278,16 +26279,16 @@ async function publishComment(gh, writer, t, body, opts) {
   }
   const login = await ownLogin(gh);
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-  const mine = comments.filter((c) => c.user?.login === login && (c.body ?? "").startsWith(MARKER));
+  const mine = comments.filter((c) => (login ? c.user?.login === login : c.user?.type === "Bot") && (c.body ?? "").startsWith(MARKER));
   const existing = mine[mine.length - 1];
   if (opts.clean && mine.length === 0) return "none";
   const text = cut(body, GITHUB_COMMENT_LIMIT);
-  const create = async (b) => writer.write("comment on the pull request", () => gh.rest.issues.createComment({ owner, repo, issue_number: number, body: b }));
+  const create = async (b) => writer.write("comment", "comment on the pull request", () => gh.rest.issues.createComment({ owner, repo, issue_number: number, body: b }));
   const send = async (b) => {
     if (opts.mode === "update" && existing) {
       if (existing.body === b) return "unchanged";
       try {
-        const r = await writer.write("update its comment", () => gh.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: b }));
+        const r = await writer.write("comment", "update its comment", () => gh.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: b }));
         return r ? "updated" : "skipped";
       } catch (e) {
         if (statusOf(e) !== 404) throw e;
@@ -26376,15 +26377,29 @@ function readTarget(env = process.env) {
 
 // src/action/fallback.ts
 var MAX_FILES = 3e3;
+var CONCURRENCY = 8;
 async function content(gh, owner, repo, path, ref) {
   try {
-    const { data } = await gh.rest.repos.getContent({ owner, repo, path, ref });
-    if (Array.isArray(data) || data.type !== "file" || typeof data.content !== "string") return null;
-    return Buffer.from(data.content, "base64").toString("utf8");
+    const { data } = await gh.rest.repos.getContent({ owner, repo, path, ref, mediaType: { format: "raw" } });
+    if (typeof data === "string") return data;
+    const file = data;
+    return !Array.isArray(data) && file.type === "file" && typeof file.content === "string" ? Buffer.from(file.content, "base64").toString("utf8") : null;
   } catch (e) {
     if (statusOf(e) === 404) return null;
     throw e;
   }
+}
+async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 async function changeThroughApi(gh, t, configPath) {
   const { owner, repo, number } = t;
@@ -26392,18 +26407,17 @@ async function changeThroughApi(gh, t, configPath) {
   const files = listed.slice(0, MAX_FILES).map(
     (f) => f.status === "renamed" && f.previous_filename ? { path: f.filename, status: "renamed", oldPath: f.previous_filename } : { path: f.filename, status: f.status === "added" || f.status === "copied" ? "added" : f.status === "removed" ? "deleted" : "modified" }
   );
+  const reads = files.flatMap((f) => [
+    ...f.status !== "added" && isYamlPath(f.oldPath ?? f.path) ? [{ side: "base", path: f.oldPath ?? f.path, ref: t.base }] : [],
+    ...f.status !== "deleted" && isYamlPath(f.path) ? [{ side: "head", path: f.path, ref: t.head }] : []
+  ]);
+  const texts = await pool(reads, CONCURRENCY, (r) => content(gh, owner, repo, r.path, r.ref));
   const base = [];
   const head = [];
-  for (const f of files) {
-    if (f.status !== "added" && isYamlPath(f.oldPath ?? f.path)) {
-      const text = await content(gh, owner, repo, f.oldPath ?? f.path, t.base);
-      if (text !== null) base.push({ path: f.oldPath ?? f.path, text });
-    }
-    if (f.status !== "deleted" && isYamlPath(f.path)) {
-      const text = await content(gh, owner, repo, f.path, t.head);
-      if (text !== null) head.push({ path: f.path, text });
-    }
-  }
+  reads.forEach((r, i) => {
+    const text = texts[i];
+    if (text !== null) (r.side === "base" ? base : head).push({ path: r.path, text });
+  });
   const configText = await content(gh, owner, repo, configPath, t.base);
   let config = defaultConfig();
   if (configText !== null) {
@@ -26437,11 +26451,13 @@ var TRUSTED_ROLES = /* @__PURE__ */ new Set(["admin", "maintain"]);
 function meaningful(labels, config) {
   return [...new Set(labels.filter((l) => l === config.acceptLabel || l.startsWith(OVERRIDE_PREFIX)))].sort();
 }
-async function verifyLabels(gh, where, labels, fallbackPushedAt) {
+async function verifyLabels(gh, where, labels) {
   if (labels.length === 0) return [];
   const { owner, repo, number, head } = where;
   const events = await gh.paginate(gh.rest.issues.listEvents, { owner, repo, issue_number: number, per_page: 100 });
-  const pushedAt = await firstSeen(gh, owner, repo, head) ?? fallbackPushedAt();
+  const forcePushed = events.filter((e) => e.event === "head_ref_force_pushed").map((e) => e.created_at ?? "").sort().pop();
+  const seen = await firstSeen(gh, owner, repo, head);
+  const pushedAt = seen && forcePushed ? seen > forcePushed ? seen : forcePushed : seen;
   const roles = /* @__PURE__ */ new Map();
   const roleOf = async (login) => {
     let role = roles.get(login);
@@ -26469,7 +26485,9 @@ async function verifyLabels(gh, where, labels, fallbackPushedAt) {
     const at = last.created_at;
     if (!TRUSTED_ROLES.has(role)) {
       out.push({ label, counted: false, by, at, role, why: `applied by a user with the ${role} role; only admins and maintainers can lift Blast Radius findings` });
-    } else if (pushedAt && at && Date.parse(at) < Date.parse(pushedAt)) {
+    } else if (!pushedAt || !at) {
+      out.push({ label, counted: false, by, at, role, why: "when the current head commit was pushed cannot be told (no check suite for it is visible: give the workflow `checks: read`), so no approval can be matched to it" });
+    } else if (Date.parse(at) < Date.parse(pushedAt)) {
       out.push({ label, counted: false, by, at, role, why: `applied before the current head commit was pushed (${pushedAt}); an approval covers the change it saw: remove and re-apply it to approve this one` });
     } else {
       out.push({ label, counted: true, by, at, role, why: "" });
@@ -26490,7 +26508,7 @@ async function firstSeen(gh, owner, repo, sha) {
 
 // src/action/main.ts
 var ANNOTATIONS = 10;
-var SUMMARY_LIMIT = 9e5;
+var SUMMARY_LIMIT = 3e5;
 function git(repo, args) {
   return execFileSync("git", ["-C", repo, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }).toString("utf8");
 }
@@ -26555,21 +26573,14 @@ Fix: ${f.remediation}`;
 function statusDescription(report) {
   return `${report.level === "none" ? "no findings" : report.level} \u2014 risk ${report.score}/100`.slice(0, 140);
 }
-async function check(inputs, target, repo, gh, prLabels, decisions) {
+async function check(inputs, target, repo, gh, prLabels, prHead, decisions) {
   let config;
   const labelsFor = async (c) => {
     config = c;
     const wanted = meaningful(prLabels, c);
     if (wanted.length === 0 || !gh || !target.number) return [];
-    const fallbackPushedAt = () => {
-      try {
-        return new Date(Number(git(repo, ["log", "-1", "--format=%ct", target.head]).trim()) * 1e3).toISOString();
-      } catch {
-        return void 0;
-      }
-    };
     try {
-      decisions.push(...await verifyLabels(gh, { owner: target.owner, repo: target.repo, number: target.number, head: target.head }, wanted, fallbackPushedAt));
+      decisions.push(...await verifyLabels(gh, { owner: target.owner, repo: target.repo, number: target.number, head: prHead ?? target.head }, wanted));
     } catch (e) {
       warning(`Blast Radius could not verify the labels ${wanted.join(", ")} (${e instanceof Error ? e.message : String(e)}): none of them counts in this run`);
       decisions.push(...wanted.map((label) => ({ label, counted: false, why: "it could not be verified (the GitHub API failed)" })));
@@ -26609,12 +26620,14 @@ async function main(env) {
   const gh = inputs.token ? client(inputs.token) : void 0;
   const writer = new Writer();
   let prLabels = target.labels;
+  let prHead;
   if (target.event === "merge_group" && target.number && gh) {
     const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
     prLabels = data.labels.map((l) => l.name ?? "").filter(Boolean);
+    prHead = data.head.sha;
   }
   const decisions = [];
-  const { result, config } = await check(inputs, target, repo, gh, prLabels, decisions);
+  const { result, config } = await check(inputs, target, repo, gh, prLabels, prHead, decisions);
   const { report, context: context3 } = result;
   const outDir = env.RUNNER_TEMP || tmpdir();
   mkdirSync(outDir, { recursive: true });
@@ -26645,6 +26658,7 @@ async function main(env) {
   if (gh && inputs.status) await tolerate("set the commit status", async () => {
     const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${target.owner}/${target.repo}/actions/runs/${env.GITHUB_RUN_ID}` : void 0;
     await writer.write(
+      "status",
       "set the commit status",
       () => gh.rest.repos.createCommitStatus({
         owner: target.owner,

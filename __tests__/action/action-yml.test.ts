@@ -68,7 +68,7 @@ describe("the README's workflow", () => {
     expect(Object.keys(wf.on).sort()).toEqual(['merge_group', 'pull_request']);
     expect((wf.on.pull_request as { types: string[]; paths?: unknown }).types).toEqual(['opened', 'synchronize', 'reopened', 'labeled', 'unlabeled']);
     expect((wf.on.pull_request as { paths?: unknown }).paths).toBeUndefined();
-    expect(wf.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', statuses: 'write', 'security-events': 'write' });
+    expect(wf.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', statuses: 'write', checks: 'read', issues: 'read', 'security-events': 'write' });
     expect(wf.concurrency['cancel-in-progress']).toBe(true);
   });
 

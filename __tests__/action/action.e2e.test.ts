@@ -249,6 +249,34 @@ describe('the Action on a pull request', () => {
     }
   });
 
+  it('with a GitHub App token (GET /user refused, the App posts as <app>[bot]) a re-run still updates its own comment', async () => {
+    const repo = risky();
+    const gh = await startFakeGitHub({ owner: OWNER, repo: REPO, botLogin: 'blast-app[bot]', state: { pulls: { [PR]: { number: PR, head: { sha: sha(repo, 'pr'), ref: 'feature' }, base: { sha: sha(repo, 'main'), ref: 'main' } } } } });
+    try {
+      await runAction(repo, gh, { payload: prPayload(repo) });
+      await runAction(repo, gh, { payload: prPayload(repo) });
+      expect(ours(gh)).toHaveLength(1);
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+
+  it('a workflow without statuses: write still gets its comment, with one warning', async () => {
+    const repo = risky();
+    const gh = await fake(repo);
+    gh.fail({ method: 'POST', path: /\/statuses\// }, { status: 403, body: { message: 'Resource not accessible by integration' } }, Infinity);
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo) });
+      expect(run.stdout.match(/::warning::Blast Radius could not/g)).toHaveLength(1);
+      expect(ours(gh)).toHaveLength(1);
+      expect(run.code).toBe(1);
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+
   it('survives a comment deleted meanwhile (404 on update) and a body GitHub refuses as too long (422), losing nothing', async () => {
     const repo = risky();
     const gh = await fake(repo, {}, { maxCommentLength: 1500 });
@@ -352,17 +380,49 @@ describe('verified labels', () => {
     }
   });
 
-  it('merge_group: base and head from the payload, labels from the queued pull request', async () => {
+  it('a label applied before a force push that made the head what it is does not count', async () => {
     const repo = lockedRepo();
-    const gh = await fake(repo, { events: labeled('maya', '2026-11-20T10:00:00Z'), collaborators: { maya: 'maintain' }, checkSuites: { [sha(repo, 'pr')]: [{ id: 3, created_at: '2026-11-20T09:00:00Z' }] } });
+    const events = { [PR]: [...labeled('maya', '2026-11-20T10:00:00Z')[PR], { id: 2, event: 'head_ref_force_pushed' as const, actor: { login: 'mallory' }, created_at: '2026-11-20T11:00:00Z' }] };
+    const gh = await fake(repo, { events, collaborators: { maya: 'maintain' }, checkSuites: { [sha(repo, 'pr')]: [{ id: 3, created_at: '2026-11-20T09:00:00Z' }] } });
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo, [LABEL]) });
+      expect(run.code).toBe(1);
+      expect(ours(gh)[0].body).toContain('2026-11-20T11:00:00Z');
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+
+  it('when the push time cannot be told (no check suite visible), no label counts — never the commit date', async () => {
+    const repo = lockedRepo();
+    const gh = await fake(repo, { events: labeled('maya', '2026-11-20T10:00:00Z'), collaborators: { maya: 'maintain' } });
+    gh.fail({ method: 'GET', path: /\/check-suites$/ }, { status: 403, body: { message: 'Resource not accessible by integration' } }, Infinity);
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo, [LABEL]) });
+      expect(run.code).toBe(1);
+      expect(ours(gh)[0].body).toContain('checks: read');
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+
+  it('merge_group: base and head (the queue\'s merge commit) from the payload; labels from the queued pull request, approved against its own head', async () => {
+    const repo = lockedRepo();
+    repo.checkout('main');
+    repo.branch('queue');
+    repo.git('merge', '--no-ff', '--quiet', '-m', 'Merge pull request #7', 'pr');
+    const queued = sha(repo, 'queue');
+    const gh = await fake(repo, { events: labeled('maya', '2026-11-20T10:00:00Z'), collaborators: { maya: 'maintain' }, checkSuites: { [sha(repo, 'pr')]: [{ id: 3, created_at: '2026-11-20T09:00:00Z' }], [queued]: [{ id: 4, created_at: '2026-11-20T12:00:00Z' }] } });
     gh.state.pulls[PR].labels = [LABEL];
     try {
-      const payload = { merge_group: { base_sha: sha(repo, 'main'), head_sha: sha(repo, 'pr'), head_ref: `refs/heads/gh-readonly-queue/main/pr-${PR}-${sha(repo, 'pr')}` } };
+      const payload = { merge_group: { base_sha: sha(repo, 'main'), head_sha: queued, head_ref: `refs/heads/gh-readonly-queue/main/pr-${PR}-${queued}` } };
       const run = await runAction(repo, gh, { event: 'merge_group', payload });
       expect(run.code).toBe(0);
       expect(run.report.findings.find((f: any) => f.ruleId === 'revert-lock/locked-object')).toMatchObject({ suppressed: true });
       expect(gh.state.comments[PR] ?? []).toEqual([]); // no comment from a merge queue run
-      expect(gh.state.statuses[sha(repo, 'pr')].at(-1)).toMatchObject({ state: 'success' });
+      expect(gh.state.statuses[queued].at(-1)).toMatchObject({ state: 'success' });
       expect(gh.violations).toEqual([]);
     } finally {
       await gh.close();

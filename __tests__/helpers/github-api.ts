@@ -77,8 +77,9 @@ export interface FakeStatus {
 
 export interface FakeIssueEvent {
   id: number;
-  event: 'labeled' | 'unlabeled';
-  label: { name: string; color?: string };
+  event: 'labeled' | 'unlabeled' | 'head_ref_force_pushed';
+  /** For labeled / unlabeled. */
+  label?: { name: string; color?: string };
   actor: { login: string; type?: FakeUser['type'] };
   created_at: string;
 }
@@ -899,7 +900,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
 
   const eventObject = (e: FakeIssueEvent) => ({
     id: e.id,
-    node_id: nodeId(e.event === 'labeled' ? 'LE' : 'UNLE', e.id),
+    node_id: nodeId(e.event === 'labeled' ? 'LE' : e.event === 'unlabeled' ? 'UNLE' : 'HRFPE', e.id),
     url: `${api}${repoApi}/issues/events/${e.id}`,
     actor: user(e.actor.login, e.actor.type),
     event: e.event,
@@ -907,7 +908,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     commit_url: null,
     created_at: e.created_at,
     performed_via_github_app: null,
-    label: { name: e.label.name, color: e.label.color ?? 'ededed' },
+    ...(e.label ? { label: { name: e.label.name, color: e.label.color ?? 'ededed' } } : {}),
   });
 
   const ACTIONS_APP = { id: 15368, slug: 'github-actions', name: 'GitHub Actions' };

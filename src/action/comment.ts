@@ -22,13 +22,17 @@ export interface CommentTarget {
 
 export type CommentOutcome = 'created' | 'updated' | 'unchanged' | 'none' | 'stale' | 'skipped';
 
-/** The login the token acts as: `GET /user` for a user token, else the Actions bot. */
-async function ownLogin(gh: Octokit): Promise<string> {
+/**
+ * The login the token acts as: `GET /user` answers for a user token; an installation token (GITHUB_TOKEN,
+ * a GitHub App) is refused it, and then any bot account's comment with the marker is ours (a person cannot
+ * post as a bot, and the App's own login, `<app>[bot]`, cannot be read with its installation token).
+ */
+async function ownLogin(gh: Octokit): Promise<string | undefined> {
   try {
     const { data } = await gh.rest.users.getAuthenticated();
     return data.login;
   } catch {
-    return 'github-actions[bot]';
+    return undefined;
   }
 }
 
@@ -56,16 +60,16 @@ export async function publishComment(
   }
   const login = await ownLogin(gh);
   const comments = await gh.paginate(gh.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 });
-  const mine = comments.filter((c) => c.user?.login === login && (c.body ?? '').startsWith(MARKER));
+  const mine = comments.filter((c) => (login ? c.user?.login === login : c.user?.type === 'Bot') && (c.body ?? '').startsWith(MARKER));
   const existing = mine[mine.length - 1];
   if (opts.clean && mine.length === 0) return 'none';
   const text = cut(body, GITHUB_COMMENT_LIMIT);
-  const create = async (b: string) => writer.write('comment on the pull request', () => gh.rest.issues.createComment({ owner, repo, issue_number: number, body: b }));
+  const create = async (b: string) => writer.write('comment', 'comment on the pull request', () => gh.rest.issues.createComment({ owner, repo, issue_number: number, body: b }));
   const send = async (b: string): Promise<CommentOutcome> => {
     if (opts.mode === 'update' && existing) {
       if (existing.body === b) return 'unchanged';
       try {
-        const r = await writer.write('update its comment', () => gh.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: b }));
+        const r = await writer.write('comment', 'update its comment', () => gh.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body: b }));
         return r ? 'updated' : 'skipped';
       } catch (e) {
         if (statusOf(e) !== 404) throw e;

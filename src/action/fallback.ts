@@ -15,6 +15,8 @@ import { statusOf, type Octokit } from './github.js';
 
 /** GitHub lists at most this many files of a pull request. */
 const MAX_FILES = 3000;
+/** Contents requests in flight at once. */
+const CONCURRENCY = 8;
 
 interface ApiFile {
   filename: string;
@@ -22,15 +24,32 @@ interface ApiFile {
   previous_filename?: string;
 }
 
+/** A file's text at a ref (the raw media type: files over 1 MB too), or null when it is not there. */
 async function content(gh: Octokit, owner: string, repo: string, path: string, ref: string): Promise<string | null> {
   try {
-    const { data } = await gh.rest.repos.getContent({ owner, repo, path, ref });
-    if (Array.isArray(data) || data.type !== 'file' || typeof (data as { content?: unknown }).content !== 'string') return null;
-    return Buffer.from((data as { content: string }).content, 'base64').toString('utf8');
+    const { data } = await gh.rest.repos.getContent({ owner, repo, path, ref, mediaType: { format: 'raw' } });
+    if (typeof data === 'string') return data;
+    // A server that answers with the JSON object anyway: its base64 content.
+    const file = data as { type?: string; content?: unknown };
+    return !Array.isArray(data) && file.type === 'file' && typeof file.content === 'string' ? Buffer.from(file.content, 'base64').toString('utf8') : null;
   } catch (e) {
     if (statusOf(e) === 404) return null;
     throw e;
   }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 export interface ApiChange {
@@ -46,18 +65,18 @@ export async function changeThroughApi(gh: Octokit, t: { owner: string; repo: st
       ? { path: f.filename, status: 'renamed', oldPath: f.previous_filename }
       : { path: f.filename, status: f.status === 'added' || f.status === 'copied' ? 'added' : f.status === 'removed' ? 'deleted' : 'modified' },
   );
+  // Only YAML is read (two requests a file at most), a few at a time.
+  const reads = files.flatMap((f) => [
+    ...(f.status !== 'added' && isYamlPath(f.oldPath ?? f.path) ? [{ side: 'base' as const, path: f.oldPath ?? f.path, ref: t.base }] : []),
+    ...(f.status !== 'deleted' && isYamlPath(f.path) ? [{ side: 'head' as const, path: f.path, ref: t.head }] : []),
+  ]);
+  const texts = await pool(reads, CONCURRENCY, (r) => content(gh, owner, repo, r.path, r.ref));
   const base: FileInput[] = [];
   const head: FileInput[] = [];
-  for (const f of files) {
-    if (f.status !== 'added' && isYamlPath(f.oldPath ?? f.path)) {
-      const text = await content(gh, owner, repo, f.oldPath ?? f.path, t.base);
-      if (text !== null) base.push({ path: f.oldPath ?? f.path, text });
-    }
-    if (f.status !== 'deleted' && isYamlPath(f.path)) {
-      const text = await content(gh, owner, repo, f.path, t.head);
-      if (text !== null) head.push({ path: f.path, text });
-    }
-  }
+  reads.forEach((r, i) => {
+    const text = texts[i];
+    if (text !== null) (r.side === 'base' ? base : head).push({ path: r.path, text });
+  });
   const configText = await content(gh, owner, repo, configPath, t.base);
   let config = defaultConfig();
   if (configText !== null) {

@@ -40,27 +40,33 @@ export function statusOf(e: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
-/** Writes to GitHub that stop, with one warning, once the token turns out to be read-only. */
+/**
+ * Writes to GitHub that stop, with one warning per kind of write, once GitHub refuses them (403: a fork's
+ * read-only token, a missing `statuses: write` or `pull-requests: write`, a locked conversation). A refused
+ * status does not stop the comment, nor the other way round.
+ */
 export class Writer {
-  private readOnly = false;
+  private readonly refused = new Set<string>();
+  private warned = false;
 
-  /** Runs a write; a 403 marks the token read-only (one warning) and returns undefined. Other errors propagate. */
-  async write<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    if (this.readOnly) return undefined;
+  /** Runs a write of a kind ('comment', 'status'); a 403 marks that kind refused (one warning) and returns undefined. */
+  async write<T>(kind: string, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    if (this.refused.has(kind)) return undefined;
     try {
       return await fn();
     } catch (e) {
       if (statusOf(e) !== 403) throw e;
-      this.readOnly = true;
-      core.warning(
-        `Blast Radius could not ${what}: the token is read-only here (a pull request from a fork, or a workflow without \`pull-requests: write\` / \`statuses: write\`). ` +
+      this.refused.add(kind);
+      const reason = (e as { message?: string }).message ?? '';
+      // One warning for the run; a second kind refused is only logged.
+      const say = this.warned ? core.info : core.warning;
+      this.warned = true;
+      say(
+        `Blast Radius could not ${what}: GitHub refused it (403${reason ? `: ${reason.split('\n')[0]}` : ''}). ` +
+          'A pull request from a fork gets a read-only token; otherwise give the workflow `pull-requests: write` and `statuses: write`. ' +
           'The job summary, annotations and outputs still carry the full result, and the job result reflects the risk.',
       );
       return undefined;
     }
-  }
-
-  get skipped(): boolean {
-    return this.readOnly;
   }
 }

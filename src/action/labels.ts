@@ -2,8 +2,9 @@
  * Verified labels. A label lifts findings (the config's `acceptLabel`, a lock's or a re-apply's
  * `blast-radius-override:<id>`) only when the latest `labeled` event for it (Issues events API) was made by a
  * user whose repository role is admin or maintain (collaborator permission API), after the current head
- * commit was pushed: an approval covers the change it saw. The push time is when GitHub first saw the head
- * commit (its earliest check suite), not the commit's own date, which its author can set to anything.
+ * commit was pushed: an approval covers the change it saw. The push time is the later of when GitHub first
+ * saw the head commit (its earliest check suite) and the pull request's latest force push (timeline), never
+ * the commit's own date, which its author can set to anything; when it cannot be told, no label counts.
  * Anything else is reported in the comment: who applied the label and why it does not count.
  */
 import type { Config } from '../config.js';
@@ -36,16 +37,14 @@ interface LabelEvent {
   label?: { name?: string } | null;
 }
 
-export async function verifyLabels(
-  gh: Octokit,
-  where: { owner: string; repo: string; number: number; head: string },
-  labels: readonly string[],
-  fallbackPushedAt: () => string | undefined,
-): Promise<LabelDecision[]> {
+export async function verifyLabels(gh: Octokit, where: { owner: string; repo: string; number: number; head: string }, labels: readonly string[]): Promise<LabelDecision[]> {
   if (labels.length === 0) return [];
   const { owner, repo, number, head } = where;
   const events = (await gh.paginate(gh.rest.issues.listEvents, { owner, repo, issue_number: number, per_page: 100 })) as LabelEvent[];
-  const pushedAt = (await firstSeen(gh, owner, repo, head)) ?? fallbackPushedAt();
+  // A force push can make an older commit (first seen before the label) the head again: the later counts.
+  const forcePushed = events.filter((e) => e.event === 'head_ref_force_pushed').map((e) => e.created_at ?? '').sort().pop();
+  const seen = await firstSeen(gh, owner, repo, head);
+  const pushedAt = seen && forcePushed ? (seen > forcePushed ? seen : forcePushed) : seen;
   const roles = new Map<string, string>();
   const roleOf = async (login: string): Promise<string> => {
     let role = roles.get(login);
@@ -73,7 +72,9 @@ export async function verifyLabels(
     const at = last.created_at;
     if (!TRUSTED_ROLES.has(role)) {
       out.push({ label, counted: false, by, at, role, why: `applied by a user with the ${role} role; only admins and maintainers can lift Blast Radius findings` });
-    } else if (pushedAt && at && Date.parse(at) < Date.parse(pushedAt)) {
+    } else if (!pushedAt || !at) {
+      out.push({ label, counted: false, by, at, role, why: 'when the current head commit was pushed cannot be told (no check suite for it is visible: give the workflow `checks: read`), so no approval can be matched to it' });
+    } else if (Date.parse(at) < Date.parse(pushedAt)) {
       out.push({ label, counted: false, by, at, role, why: `applied before the current head commit was pushed (${pushedAt}); an approval covers the change it saw: remove and re-apply it to approve this one` });
     } else {
       out.push({ label, counted: true, by, at, role, why: '' });

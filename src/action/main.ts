@@ -27,8 +27,8 @@ import { meaningful, verifyLabels, type LabelDecision } from './labels.js';
 
 /** Annotations per step GitHub shows: at most this many errors and this many warnings. */
 const ANNOTATIONS = 10;
-/** The job summary holds up to 1 MiB; the report gets most of it. */
-const SUMMARY_LIMIT = 900_000;
+/** The job summary holds up to 1 MiB (bytes): the report gets at most this many characters (≤ 3 bytes each). */
+const SUMMARY_LIMIT = 300_000;
 
 function git(repo: string, args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).toString('utf8');
@@ -108,21 +108,15 @@ interface Checked {
   config?: Config;
 }
 
-async function check(inputs: Inputs, target: Target, repo: string, gh: Octokit | undefined, prLabels: string[], decisions: LabelDecision[]): Promise<Checked> {
+async function check(inputs: Inputs, target: Target, repo: string, gh: Octokit | undefined, prLabels: string[], prHead: string | undefined, decisions: LabelDecision[]): Promise<Checked> {
   let config: Config | undefined;
   const labelsFor = async (c: Config): Promise<string[]> => {
     config = c;
     const wanted = meaningful(prLabels, c);
     if (wanted.length === 0 || !gh || !target.number) return [];
-    const fallbackPushedAt = () => {
-      try {
-        return new Date(Number(git(repo, ['log', '-1', '--format=%ct', target.head]).trim()) * 1000).toISOString();
-      } catch {
-        return undefined;
-      }
-    };
     try {
-      decisions.push(...(await verifyLabels(gh, { owner: target.owner, repo: target.repo, number: target.number, head: target.head }, wanted, fallbackPushedAt)));
+      // The approval is of the pull request's own head (in a merge queue run, not the queue's merge commit).
+      decisions.push(...(await verifyLabels(gh, { owner: target.owner, repo: target.repo, number: target.number, head: prHead ?? target.head }, wanted)));
     } catch (e) {
       // Unverifiable labels lift nothing; the check itself goes on.
       core.warning(`Blast Radius could not verify the labels ${wanted.join(', ')} (${e instanceof Error ? e.message : String(e)}): none of them counts in this run`);
@@ -168,12 +162,14 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
 
   // The labels of the pull request: from the event, or (merge queue) from the queued pull request.
   let prLabels = target.labels;
+  let prHead: string | undefined;
   if (target.event === 'merge_group' && target.number && gh) {
     const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
     prLabels = data.labels.map((l) => l.name ?? '').filter(Boolean);
+    prHead = data.head.sha;
   }
   const decisions: LabelDecision[] = [];
-  const { result, config } = await check(inputs, target, repo, gh, prLabels, decisions);
+  const { result, config } = await check(inputs, target, repo, gh, prLabels, prHead, decisions);
   const { report, context } = result;
 
   // Files and outputs.
@@ -209,7 +205,7 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   };
   if (gh && inputs.status) await tolerate('set the commit status', async () => {
     const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${target.owner}/${target.repo}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
-    await writer.write('set the commit status', () =>
+    await writer.write('status', 'set the commit status', () =>
       gh.rest.repos.createCommitStatus({
         owner: target.owner,
         repo: target.repo,

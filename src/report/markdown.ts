@@ -44,7 +44,8 @@ export function renderMarkdown(report: Report, ctx: ReportContext, opts: { limit
 
   if (live.length === 0 && suppressed.length === 0 && report.errors.length === 0) {
     const s = report.stats;
-    head.push(`No findings: nothing in this change puts the fleet at risk (${s.changedFiles} changed files, ${s.resources} resources checked).`);
+    const commits = [ctx.base && `base ${sha(ctx.base)}`, ctx.head && `head ${sha(ctx.head)}`].filter(Boolean);
+    head.push(`No findings: nothing in this change puts the fleet at risk (${commits.length ? `${commits.join(' → ')} · ` : ''}${s.changedFiles} changed files, ${s.resources} resources checked).`);
     return [...head, '', ...notesSection(report)].join('\n').trimEnd() + '\n';
   }
   head.push(...explanation(report, ctx), '');
