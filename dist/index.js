@@ -18,7 +18,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-I23TOXFJ.js";
+} from "./chunks/chunk-XFP577N5.js";
 import {
   UsageError,
   __commonJS,

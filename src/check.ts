@@ -74,12 +74,11 @@ export function configInForce(
   head: string,
   changes: ChangeSet,
   file?: string,
-  path: string = CONFIG_FILE,
+  configPath: string = CONFIG_FILE,
 ): { config: Config; findings: Finding[]; notes: string[]; proposed?: Config } {
-  const CONFIG_FILE = path;
   const notes: string[] = [];
-  const headText = showFile(repo, head, CONFIG_FILE);
-  const baseText = showFile(repo, baseRef, CONFIG_FILE);
+  const headText = showFile(repo, head, configPath);
+  const baseText = showFile(repo, baseRef, configPath);
   const headResult = headText === null ? undefined : parseConfig(headText, KNOWN_RULES);
   let config: Config;
   if (file !== undefined) {
@@ -100,24 +99,24 @@ export function configInForce(
     else if (headResult?.ok) {
       // The fix for a broken config must be able to merge.
       config = headResult.config;
-      notes.push(`${CONFIG_FILE} on the base is invalid (${formatProblem(CONFIG_FILE, r.problems[0])}); this check used the pull request's valid version`);
+      notes.push(`${configPath} on the base is invalid (${formatProblem(configPath, r.problems[0])}); this check used the pull request's valid version`);
     } else {
-      throw new UsageError(`invalid config ${formatProblem(CONFIG_FILE, r.problems[0])} (read from the base commit)${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more)` : ''}`);
+      throw new UsageError(`invalid config ${formatProblem(configPath, r.problems[0])} (read from the base commit)${r.problems.length > 1 ? ` (and ${r.problems.length - 1} more)` : ''}`);
     }
   }
   const findings: Finding[] = [];
   let proposed: Config | undefined;
   // Whether this change edits the config comes from the change set: main may have changed the file since
   // the branch was made, and a merge keeps main's version then.
-  const edited = changes.files.some((f) => f.path === CONFIG_FILE || f.oldPath === CONFIG_FILE);
+  const edited = changes.files.some((f) => f.path === configPath || f.oldPath === configPath);
   if (headText !== null && edited) {
-    if (headResult && !headResult.ok) findings.push(...configFindings(CONFIG_FILE, headResult.problems));
+    if (headResult && !headResult.ok) findings.push(...configFindings(configPath, headResult.problems));
     else {
-      notes.push(`this change edits ${CONFIG_FILE}; the new configuration takes effect once merged`);
+      notes.push(`this change edits ${configPath}; the new configuration takes effect once merged`);
       if (headResult?.ok) proposed = headResult.config;
     }
   } else if (headText === null && edited && baseText !== null) {
-    notes.push(`this change deletes ${CONFIG_FILE}; the defaults take effect once merged`);
+    notes.push(`this change deletes ${configPath}; the defaults take effect once merged`);
     proposed = defaultConfig();
   }
   return { config, findings, notes, ...(proposed ? { proposed } : {}) };

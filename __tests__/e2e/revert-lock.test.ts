@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, createRepo, runCli, type Repo } from '../helpers/git-fixture.js';
+import { BATCH, FILTERED, logAgent, telemetryConfig, WATCH_ALL } from '../rules/revert-lock/fixtures.js';
 
 afterAll(cleanupAll);
 
@@ -25,50 +26,8 @@ const LOCKS = `locks:
     match: { kind: ConfigMap, namespace: monitoring, name: telemetry-agent-config }
 `;
 
-/** The telemetry agent's config; `processors` is the part the original change edits. */
-function agentConfig(processors: string): string {
-  return `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: telemetry-agent-config
-  namespace: monitoring
-data:
-  relay: |
-    receivers:
-      otlp: {}
-    processors:
-${processors
-  .split('\n')
-  .map((l) => `      ${l}`)
-  .join('\n')}
-    exporters:
-      otlp: { endpoint: "collector:4317" }
-    service:
-      pipelines:
-        traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-`;
-}
-
-const BATCH = 'batch: {}';
-const WATCH_ALL = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount';
-const FILTERED = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount\n  filter:\n    node_from_env_var: K8S_NODE_NAME';
-
-const LOG_AGENT = (tag: string) => `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: log-agent
-  namespace: monitoring
-spec:
-  selector:
-    matchLabels: { app: log-agent }
-  template:
-    metadata:
-      labels: { app: log-agent }
-    spec:
-      containers:
-        - name: agent
-          image: "registry.example.com/log-agent:${tag}"
-`;
+const agentConfig = telemetryConfig;
+const LOG_AGENT = (tag: string) => logAgent(tag);
 
 const CM = 'clusters/prod/telemetry-config.yaml';
 const DS = 'clusters/prod/log-agent.yaml';

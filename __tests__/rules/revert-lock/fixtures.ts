@@ -51,3 +51,49 @@ export function revertRecord(r: Reverted): RevertRecord {
 export function historyOf(reverts: Reverted[], reappliedBy: Array<[string, CommitInfo]> = []): History {
   return { headTime: HEAD_TIME, scanned: 100, maxCommits: 1000, reverts: reverts.map(revertRecord), reappliedBy: new Map(reappliedBy) };
 }
+
+/** A log agent DaemonSet at an image tag (`extra`: lines appended under its container). */
+export const logAgent = (tag: string, extra = ''): string => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: log-agent
+  namespace: monitoring
+spec:
+  selector:
+    matchLabels: { app: log-agent }
+  template:
+    metadata:
+      labels: { app: log-agent }
+    spec:
+      containers:
+        - name: agent
+          image: "registry.example.com/log-agent:${tag}"
+${extra}`;
+
+/** The telemetry agent's ConfigMap; `processors` is the part a reverted change edits. */
+export function telemetryConfig(processors: string): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: telemetry-agent-config
+  namespace: monitoring
+data:
+  relay: |
+    receivers:
+      otlp: {}
+    processors:
+${processors
+  .split('\n')
+  .map((l) => `      ${l}`)
+  .join('\n')}
+    exporters:
+      otlp: { endpoint: "collector:4317" }
+    service:
+      pipelines:
+        traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
+`;
+}
+
+export const BATCH = 'batch: {}';
+export const WATCH_ALL = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount';
+export const FILTERED = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount\n  filter:\n    node_from_env_var: K8S_NODE_NAME';

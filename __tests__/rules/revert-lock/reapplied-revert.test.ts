@@ -1,46 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { reappliedRevert } from '../../../rules/revert-lock/reapplied-revert.js';
 import { findingAt, lineContaining, ruleTester, runCase } from '../../helpers/rule-tester.js';
-import { historyOf, revertRecord } from './fixtures.js';
+import { BATCH, FILTERED, historyOf, logAgent, revertRecord, telemetryConfig, WATCH_ALL } from './fixtures.js';
 
-const agent = (tag: string, extra = '') => `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: log-agent
-  namespace: monitoring
-spec:
-  selector:
-    matchLabels: { app: log-agent }
-  template:
-    metadata:
-      labels: { app: log-agent }
-    spec:
-      containers:
-        - name: agent
-          image: "registry.example.com/log-agent:${tag}"
-${extra}`;
-
-const relay = (processors: string) => `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: telemetry-agent-config
-  namespace: monitoring
-data:
-  relay: |
-    receivers:
-      otlp: {}
-    processors:
-${processors
-  .split('\n')
-  .map((l) => `      ${l}`)
-  .join('\n')}
-    service:
-      pipelines:
-        traces: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-`;
-const BATCH = 'batch: {}';
-const WATCH_ALL = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount';
-const FILTERED = 'batch: {}\nk8sattributes:\n  auth_type: serviceAccount\n  filter:\n    node_from_env_var: K8S_NODE_NAME';
+const agent = logAgent;
+const relay = telemetryConfig;
 const WATCH_ALL_COMMENTED = 'batch: {}\n# enrich with pod metadata\nk8sattributes:\n    auth_type: serviceAccount';
 
 const fluentBit = (inputs: string) => `apiVersion: v1
