@@ -13598,7 +13598,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
-    function fetch2(input, init = void 0) {
+    function fetch3(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = createDeferredPromise();
       let requestObject;
@@ -14553,7 +14553,7 @@ var require_fetch = __commonJS({
       }
     }
     module.exports = {
-      fetch: fetch2,
+      fetch: fetch3,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -19091,7 +19091,7 @@ var require_undici = __commonJS({
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
-    module.exports.fetch = async function fetch2(init, options = void 0) {
+    module.exports.fetch = async function fetch3(init, options = void 0) {
       try {
         return await fetchImpl(init, options);
       } catch (err) {
@@ -22862,8 +22862,8 @@ function isPlainObject2(value) {
 }
 var noop = () => "";
 async function fetchWrapper(requestOptions) {
-  const fetch2 = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch2) {
+  const fetch3 = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch3) {
     throw new Error(
       "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
     );
@@ -22879,7 +22879,7 @@ async function fetchWrapper(requestOptions) {
   );
   let fetchResponse;
   try {
-    fetchResponse = await fetch2(requestOptions.url, {
+    fetchResponse = await fetch3(requestOptions.url, {
       method: requestOptions.method,
       body,
       redirect: requestOptions.request?.redirect,
@@ -26207,6 +26207,8 @@ throttling.triggersNotification = triggersNotification;
 
 // src/action/github.ts
 var RATE_LIMIT_RETRIES = 2;
+var REQUEST_TIMEOUT_MS = 3e4;
+var fetchWithTimeout = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 function client(token) {
   return getOctokit(
     token,
@@ -26221,7 +26223,8 @@ function client(token) {
           return retryCount < RATE_LIMIT_RETRIES;
         }
       },
-      retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] }
+      retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
+      request: { fetch: fetchWithTimeout }
     },
     retry,
     throttling
@@ -26622,9 +26625,13 @@ async function main(env) {
   let prLabels = target.labels;
   let prHead;
   if (target.event === "merge_group" && target.number && gh) {
-    const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
-    prLabels = data.labels.map((l) => l.name ?? "").filter(Boolean);
-    prHead = data.head.sha;
+    try {
+      const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
+      prLabels = data.labels.map((l) => l.name ?? "").filter(Boolean);
+      prHead = data.head.sha;
+    } catch (e) {
+      warning(`Blast Radius could not read pull request #${target.number} of the merge queue entry (${e instanceof Error ? e.message : String(e)}): no label counts in this run`);
+    }
   }
   const decisions = [];
   const { result, config } = await check(inputs, target, repo, gh, prLabels, prHead, decisions);
@@ -26648,10 +26655,17 @@ async function main(env) {
   const labelLines = labelsSection(decisions, config);
   await summary.addRaw([renderMarkdown(report, context3, { limit: SUMMARY_LIMIT }).trimEnd(), ...labelLines].join("\n") + "\n").write();
   annotate(report.findings);
+  let down = false;
   const tolerate = async (what, fn) => {
+    if (down) {
+      info(`Blast Radius did not ${what}: GitHub failed an earlier request`);
+      return;
+    }
     try {
       await fn();
     } catch (e) {
+      const status = statusOf(e);
+      if (status === void 0 || status >= 500) down = true;
       warning(`Blast Radius could not ${what} (${e instanceof Error ? e.message : String(e)}); the job summary and outputs hold the full result`);
     }
   };

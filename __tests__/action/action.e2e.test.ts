@@ -474,3 +474,45 @@ describe('a checkout without the base commit', () => {
     }
   });
 });
+
+describe('GitHub faults', () => {
+  it('a 500 and then success is retried; a secondary rate limit (403 with retry-after) is waited out', async () => {
+    const repo = risky();
+    const gh = await fake(repo);
+    gh.fail({ method: 'POST', path: /\/issues\/7\/comments$/ }, { status: 500, body: { message: 'Server Error' } });
+    gh.fail(
+      { method: 'POST', path: /\/statuses\// },
+      { status: 403, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' }, headers: { 'retry-after': '1' } },
+    );
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo) });
+      expect(run.code).toBe(1);
+      expect(ours(gh)).toHaveLength(1);
+      expect(gh.state.statuses[sha(repo, 'pr')]).toHaveLength(1);
+      expect(gh.requests.filter((r) => r.method === 'POST').map((r) => r.status)).toEqual(expect.arrayContaining([500, 201, 403, 201]));
+      expect(run.stdout).not.toMatch(/::warning::Blast Radius could not/);
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  });
+
+  it('when GitHub stays down, the summary, the JSON report and the outputs hold the full result and the job result is the risk', async () => {
+    const repo = risky();
+    const gh = await fake(repo);
+    gh.fail({ method: '*', path: /./ }, { status: 503, body: { message: 'Service Unavailable' } }, Infinity);
+    try {
+      const run = await runAction(repo, gh, { payload: prPayload(repo) });
+      expect(run.code).toBe(1);
+      expect(run.outputs.level).toBe(run.report.level);
+      for (const f of run.report.findings) expect(run.summary).toContain(f.ruleId);
+      // One warning for the status; the comment is not even tried (it would wait out the same retries).
+      expect(run.stdout.match(/::warning::Blast Radius could not/g)).toHaveLength(1);
+      expect(run.stdout).toContain('Blast Radius did not write the pull request comment: GitHub failed an earlier request');
+      expect(run.stdout).not.toContain('internal error');
+    } finally {
+      await gh.close();
+      repo.cleanup();
+    }
+  }, 90_000);
+});

@@ -12,6 +12,11 @@ export type Octokit = ReturnType<typeof getOctokit>;
 
 /** Retries after a primary or secondary rate limit, at most this many times per request. */
 const RATE_LIMIT_RETRIES = 2;
+/** A request GitHub has not answered in this long is abandoned (and retried): a hung connection must not hold the job. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** fetch with a deadline per request. */
+const fetchWithTimeout: typeof fetch = (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 
 export function client(token: string): Octokit {
   return getOctokit(
@@ -28,6 +33,7 @@ export function client(token: string): Octokit {
         },
       },
       retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
+      request: { fetch: fetchWithTimeout },
     },
     retry,
     throttling,

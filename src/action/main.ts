@@ -22,7 +22,7 @@ import { levelRank, type Finding, type Report, type ReportContext } from '../typ
 import { publishComment } from './comment.js';
 import { InputError, readInputs, readTarget, type Inputs, type Target } from './event.js';
 import { changeThroughApi } from './fallback.js';
-import { client, Writer, type Octokit } from './github.js';
+import { client, statusOf, Writer, type Octokit } from './github.js';
 import { meaningful, verifyLabels, type LabelDecision } from './labels.js';
 
 /** Annotations per step GitHub shows: at most this many errors and this many warnings. */
@@ -164,9 +164,13 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   let prLabels = target.labels;
   let prHead: string | undefined;
   if (target.event === 'merge_group' && target.number && gh) {
-    const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
-    prLabels = data.labels.map((l) => l.name ?? '').filter(Boolean);
-    prHead = data.head.sha;
+    try {
+      const { data } = await gh.rest.pulls.get({ owner: target.owner, repo: target.repo, pull_number: target.number });
+      prLabels = data.labels.map((l) => l.name ?? '').filter(Boolean);
+      prHead = data.head.sha;
+    } catch (e) {
+      core.warning(`Blast Radius could not read pull request #${target.number} of the merge queue entry (${e instanceof Error ? e.message : String(e)}): no label counts in this run`);
+    }
   }
   const decisions: LabelDecision[] = [];
   const { result, config } = await check(inputs, target, repo, gh, prLabels, prHead, decisions);
@@ -196,10 +200,19 @@ async function main(env: NodeJS.ProcessEnv): Promise<void> {
   annotate(report.findings);
 
   // Commit status and sticky comment.
+  // Once GitHub has failed a request after its retries (5xx, no answer), the later writes are not tried:
+  // each would wait out the same retries, and the result is already in the summary and outputs.
+  let down = false;
   const tolerate = async (what: string, fn: () => Promise<void>) => {
+    if (down) {
+      core.info(`Blast Radius did not ${what}: GitHub failed an earlier request`);
+      return;
+    }
     try {
       await fn();
     } catch (e) {
+      const status = statusOf(e);
+      if (status === undefined || status >= 500) down = true;
       core.warning(`Blast Radius could not ${what} (${e instanceof Error ? e.message : String(e)}); the job summary and outputs hold the full result`);
     }
   };
