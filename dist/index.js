@@ -9,6 +9,7 @@ import {
   escapeMarkdown,
   exitCodeFor,
   formatProblem,
+  git,
   isYamlPath,
   levelRank,
   parseConfig,
@@ -18,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-XFP577N5.js";
+} from "./chunks/chunk-OUZVPFUX.js";
 import {
   UsageError,
   __commonJS,
@@ -21232,7 +21233,6 @@ var require_light = __commonJS({
 });
 
 // src/action/main.ts
-import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -26512,9 +26512,6 @@ async function firstSeen(gh, owner, repo, sha) {
 // src/action/main.ts
 var ANNOTATIONS = 10;
 var SUMMARY_LIMIT = 3e5;
-function git(repo, args) {
-  return execFileSync("git", ["-C", repo, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }).toString("utf8");
-}
 function hasCommit(repo, sha) {
   try {
     git(repo, ["cat-file", "-e", `${sha}^{commit}`]);

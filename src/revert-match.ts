@@ -6,7 +6,7 @@
 import type { RevertRecord } from './history.js';
 import { isClusterScoped } from './kube.js';
 import { ABSENT, siblingSteps, treeTargets, valueAt, type Site, type Step, type Target } from './revert.js';
-import type { ChangeSet, Tree } from './types.js';
+import type { ChangeSet, KubeObject, Tree } from './types.js';
 
 /** What the pull request does at one site of a revert, on one copy of its target. */
 export interface SiteOutcome {
@@ -60,6 +60,11 @@ function generatorInputsOf(trees: readonly Tree[]): Set<string> {
   const out = new Set<string>();
   for (const tree of trees) for (const o of tree.objects) for (const input of Object.values(o.generated?.inputs ?? o.source?.generated?.inputs ?? {})) out.add(input);
   return out;
+}
+
+/** The parsed object a target is (the same document and List item of its file), for a finding's location. */
+export function objectOf(tree: Tree, t: Target): KubeObject | undefined {
+  return tree.files.get(t.file)?.objects.find((x) => x.docIndex === t.docIndex && x.ref === t.ref && x.docPath.join('/') === t.docPath.join('/'));
 }
 
 export function changedTargets(base: Tree, head: Tree, changes: ChangeSet): ChangedTargets {

@@ -26,9 +26,8 @@
  * `acceptLabel`: a pull request cannot wave its own re-apply through.
  */
 import { overrideLabel } from '../../src/engine.js';
-import { yamlPathText } from '../../src/locks.js';
 import type { CommitInfo, RevertRecord } from '../../src/history.js';
-import { changedTargets, type SiteOutcome } from '../../src/revert-match.js';
+import { changedTargets, objectOf, type SiteOutcome } from '../../src/revert-match.js';
 import { ABSENT, locateSite, pathText, PRESENT, valueText, type Site } from '../../src/revert.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import { listing, quote } from '../../src/text.js';
@@ -77,7 +76,7 @@ function place(ctx: ChangeContext, o: SiteOutcome): Pick<RawFinding, 'at' | 'abo
   // A generator input reaches the clusters of the ConfigMaps made from it.
   const generated = side.objects.filter((x) => Object.values(x.generated?.inputs ?? x.source?.generated?.inputs ?? {}).includes(t.file));
   const clusters = generated.length ? [...new Set(generated.flatMap((x) => ctx.fleet.clustersOfObject(x, sideName)))] : [...ctx.fleet.clustersOfFile(t.file, sideName)];
-  const object = side.files.get(t.file)?.objects.find((x) => x.docIndex === t.docIndex && x.ref === t.ref && yamlPathText(x.docPath) === yamlPathText(t.docPath));
+  const object = objectOf(side, t);
   const inside = o.head ? locateSite(t.doc, o.site.path) : { path: ['metadata', 'name'] };
   if (object) return { at: { object, ...inside }, ...(o.head ? {} : { about: object }), clusters };
   const file = side.files.get(t.file);

@@ -15,6 +15,7 @@
 import { lockEntry, lockMatches, type Locked } from '../../src/locks.js';
 import { CONFIG_FILE } from '../../src/config.js';
 import { overrideLabel } from '../../src/engine.js';
+import { objectOf } from '../../src/revert-match.js';
 import { treeTargets, type Site } from '../../src/revert.js';
 import { isClusterScoped } from '../../src/kube.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
@@ -66,7 +67,7 @@ export const unlockedRevert: ChangeRule = {
       const where = (side: 'head' | 'base') => {
         const tree = side === 'head' ? ctx.head : ctx.base;
         const inFile = treeTargets(tree).inFile(first.file).find((t) => t.id === first.target);
-        const object = inFile && tree.files.get(inFile.file)?.objects.find((x) => x.docIndex === inFile.docIndex && x.ref === inFile.ref);
+        const object = inFile && objectOf(tree, inFile);
         return object ? { object, side } : undefined;
       };
       const found = where('head') ?? where('base');

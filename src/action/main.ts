@@ -5,7 +5,6 @@
  * sticky pull-request comment. Writes a read-only token is refused (a fork's pull request) become one
  * warning; the job's result reflects the risk, never an API outage or a missing permission.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -14,6 +13,7 @@ import { RULE_METAS, runCheck, type CheckResult } from '../check.js';
 import type { Config } from '../config.js';
 import { stricterFailOn } from '../engine.js';
 import { UsageError } from '../errors.js';
+import { git } from '../git.js';
 import { renderJson } from '../report/json.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { renderSarif } from '../report/sarif.js';
@@ -29,10 +29,6 @@ import { meaningful, verifyLabels, type LabelDecision } from './labels.js';
 const ANNOTATIONS = 10;
 /** The job summary holds up to 1 MiB (bytes): the report gets at most this many characters (≤ 3 bytes each). */
 const SUMMARY_LIMIT = 300_000;
-
-function git(repo: string, args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).toString('utf8');
-}
 
 function hasCommit(repo: string, sha: string): boolean {
   try {
