@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-OUZVPFUX.js";
+} from "./chunks/chunk-NV3K566S.js";
 import {
   UsageError,
   __commonJS,

@@ -144,9 +144,23 @@ function generatedInput(at: RawFinding['at']): string | undefined {
   return o?.generated && typeof key === 'string' ? o.generated.inputs[key] : undefined;
 }
 
+/** For a finding on an object rendered from Helm values: the values file it comes from (no line computed). */
+function renderedFile(at: RawFinding['at']): string | undefined {
+  const o = at && (at.object.source ?? at.object);
+  return at && o?.rendered ? o.rendered.origin(at.path ?? [], at.innerLine).file : undefined;
+}
+
+/** For a finding on an object rendered from Helm values: the values file and line it comes from. */
+function renderedAt(at: RawFinding['at']): { file: string; line: number } | undefined {
+  const o = at && (at.object.source ?? at.object);
+  return at && o?.rendered ? o.rendered.locate(at.path ?? [], at.innerLine) : undefined;
+}
+
 function lineFor(p: Pending, trees: readonly Tree[]): number | null {
   const at = p.raw.at;
   if (!at) return p.raw.line ?? (p.raw.file ? 1 : null);
+  const rendered = renderedAt(at);
+  if (rendered) return rendered.line;
   const source = at.object.source ?? at.object;
   if (source.generated) {
     // A generated ConfigMap: a key's content is its input file (line = offset + 1); anything else points
@@ -197,7 +211,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       severity,
       message: raw.message,
       remediation: raw.remediation ?? rule.remediation,
-      file: generatedInput(raw.at) ?? object?.file ?? raw.file ?? null,
+      file: renderedFile(raw.at) ?? generatedInput(raw.at) ?? object?.file ?? raw.file ?? null,
       line: null,
       resource: subject?.ref ?? null,
       clusters,

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { Fleet } from './rule.js';
 import { matchesSelector } from './selector.js';
 import type { ChangeSet, Cluster, KubeObject, Tree } from './types.js';
+import { addReleases } from './helm/releases.js';
 import { resolveUnits, type ArgoClusterMatch } from './units.js';
 import { cmp } from './util.js';
 
@@ -31,11 +32,15 @@ const LAYOUT_DIRS = ['clusters', 'environments', 'envs', 'overlays'];
 
 /** The inferred stage of a cluster or stage name: token by token, the earliest stage any token names; prod when none. */
 export function inferStage(name: string): { stage: string; index: number } {
+  const stage = namedStage(name);
+  const index = INFERRED_STAGES.findIndex((s) => s.stage === stage);
+  return index >= 0 ? { stage: INFERRED_STAGES[index].stage, index } : { stage: 'prod', index: INFERRED_STAGES.length - 1 };
+}
+
+/** The inferred stage a name stands for when one of its tokens names one (`values-production` → `prod`), else undefined. */
+export function namedStage(name: string): string | undefined {
   const tokens = name.toLowerCase().split(/[-_.]/);
-  for (let i = 0; i < INFERRED_STAGES.length; i++) {
-    if (INFERRED_STAGES[i].tokens.some((t) => tokens.includes(t))) return { stage: INFERRED_STAGES[i].stage, index: i };
-  }
-  return { stage: 'prod', index: INFERRED_STAGES.length - 1 };
+  return INFERRED_STAGES.find((s) => s.tokens.some((t) => tokens.includes(t)))?.stage;
 }
 
 /**
@@ -154,8 +159,10 @@ export function buildFleet(config: Config, base: Tree, head: Tree, changes?: Cha
   // Without the change set every path counts as changed, so nothing is reused.
   const changed = new Set(changes ? changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) : ['']);
   const reuse = { builds: new Map(), changed };
-  const head_ = resolveUnits(head, clusters, argo, globClusters, reuse);
-  const sides = { base: resolveUnits(base, clusters, argo, globClusters, reuse), head: head_ };
+  // Helm releases (src/helm/releases.ts) join each side's units once its GitOps objects are followed.
+  const withReleases = (tree: Tree) => addReleases(resolveUnits(tree, clusters, argo, globClusters, reuse), tree, { clusters, argo, globClusters, stageOf: namedStage });
+  const head_ = withReleases(head);
+  const sides = { base: withReleases(base), head: head_ };
   const memo = { base: new Map<string, readonly string[]>(), head: new Map<string, readonly string[]>() };
   const unitClusters = {
     base: new Map(sides.base.units.map((u) => [u.id, u.clusters] as const)),

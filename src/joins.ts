@@ -1,12 +1,14 @@
 /**
  * Joins inside one deployable unit that are not RBAC (see rbac.ts): a workload → the ConfigMaps it mounts
- * or reads. Agent configs live in ConfigMaps, so watch-all rules read them through this join.
+ * or reads, and the Secrets it mounts as volumes. Agent configs live in ConfigMaps (Promtail's chart writes
+ * its config to a Secret), so watch-all rules read them through this join.
  */
 import { podSpecPath } from './kube.js';
 import type { KubeObject, YamlPath } from './types.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
 
 export interface ConfigMapUse {
+  /** The ConfigMap, or a Secret mounted as a volume. */
   readonly configMap: KubeObject;
   /** How the workload uses it. */
   readonly via: 'volume' | 'projected' | 'envFrom' | 'env';
@@ -18,12 +20,16 @@ export interface ConfigMapUse {
 
 const indexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject[]>>();
 
-/** A unit's ConfigMaps by `namespace/name`, built once. */
+/** A unit's ConfigMaps and Secrets by `Kind:namespace/name`, built once. */
 function configMapIndex(unitObjects: readonly KubeObject[]): Map<string, KubeObject[]> {
   let index = indexes.get(unitObjects);
   if (!index) {
     index = new Map();
-    for (const o of unitObjects) if (o.kind === 'ConfigMap') (index.get(`${o.namespace ?? ''}/${o.name}`) ?? index.set(`${o.namespace ?? ''}/${o.name}`, []).get(`${o.namespace ?? ''}/${o.name}`)!).push(o);
+    for (const o of unitObjects) {
+      if (o.kind !== 'ConfigMap' && o.kind !== 'Secret') continue;
+      const id = `${o.kind}:${o.namespace ?? ''}/${o.name}`;
+      (index.get(id) ?? index.set(id, []).get(id)!).push(o);
+    }
     indexes.set(unitObjects, index);
   }
   return index;
@@ -85,8 +91,8 @@ function findConfigMaps(workload: KubeObject, unitObjects: readonly KubeObject[]
   if (!specPath || !spec) return [];
   const byName = configMapIndex(unitObjects);
   const out: ConfigMapUse[] = [];
-  const add = (name: unknown, via: ConfigMapUse['via'], path: YamlPath, keys: string[]) => {
-    const found = typeof name === 'string' ? byName.get(`${workload.namespace ?? ''}/${name}`) : undefined;
+  const add = (name: unknown, via: ConfigMapUse['via'], path: YamlPath, keys: string[], kind = 'ConfigMap') => {
+    const found = typeof name === 'string' ? byName.get(`${kind}:${workload.namespace ?? ''}/${name}`) : undefined;
     // The closest copy, the last of equals (as a cluster applying them in order would keep).
     const cm = found && closest(sourceFile(workload), found, sourceFile).at(-1);
     if (cm) out.push({ configMap: cm, via, path: [...specPath, ...path], keys });
@@ -96,9 +102,13 @@ function findConfigMaps(workload: KubeObject, unitObjects: readonly KubeObject[]
     const vol = asMap(v);
     const cm = asMap(vol?.configMap);
     if (cm) add(cm.name, 'volume', ['volumes', i, 'configMap', 'name'], itemKeys(cm.items));
+    const secret = asMap(vol?.secret);
+    if (secret) add(secret.secretName, 'volume', ['volumes', i, 'secret', 'secretName'], itemKeys(secret.items), 'Secret');
     asList(asMap(vol?.projected)?.sources).forEach((src, j) => {
       const pcm = asMap(asMap(src)?.configMap);
       if (pcm) add(pcm.name, 'projected', ['volumes', i, 'projected', 'sources', j, 'configMap', 'name'], itemKeys(pcm.items));
+      const ps = asMap(asMap(src)?.secret);
+      if (ps) add(ps.name, 'projected', ['volumes', i, 'projected', 'sources', j, 'secret', 'name'], itemKeys(ps.items), 'Secret');
     });
   });
   for (const list of ['initContainers', 'containers'] as const) {

@@ -49,6 +49,19 @@ export interface KubeObject {
    * file each `data` key comes from. `file` is the kustomization; findings inside a key point at its input.
    */
   readonly generated?: { readonly entry: YamlPath; readonly inputs: Readonly<Record<string, string>> };
+  /**
+   * Set on an object a chart adapter rendered from Helm values (src/helm): the release, and where a path
+   * of the object (with, for a config held as text, the 0-based line inside it) comes from in the values
+   * files. Findings on it point there; `file` / `docIndex` name the release's most specific values source.
+   */
+  readonly rendered?: {
+    readonly release: string;
+    /** The same object of every release of one chart (one per environment): they are judged together. */
+    readonly group: string;
+    /** The values file a path comes from, and a key naming the exact place (cheap: no line is computed). */
+    origin(path: YamlPath, innerLine?: number): { readonly file: string; readonly place: string };
+    locate(path: YamlPath, innerLine?: number): { readonly file: string; readonly line: number };
+  };
 }
 
 /** A parsed YAML file of one side of the change. */

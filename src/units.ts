@@ -221,15 +221,46 @@ function gitopsTargets(o: KubeObject, tree: Tree, from: string[], argo: ArgoClus
     if (asList(getIn(o.doc, ['spec', 'patches'])).length) notes.push(`${where}: spec.patches are not applied here`);
     return [{ root, clusters: from, via: `Flux ${where}`, recursive: true }];
   }
-  if (o.kind === 'Application') return applicationTargets(asMap(o.doc.spec), {}, where, tree, from, argo, notes);
-  // ApplicationSet: every parameter set of its generators renders one Application.
+  return applicationSpecs(o, tree, argo, notes).flatMap((a) => applicationTargets(a.spec, a.params, a.where, tree, from, argo, notes));
+}
+
+/** One Application an Argo CD object stands for: its spec, the generator parameters, and where the spec is. */
+export interface ApplicationSpec {
+  readonly spec: Record<string, unknown>;
+  readonly params: Readonly<Record<string, string>>;
+  /** Path of the spec in the object: `['spec']`, or `['spec', 'template', 'spec']` for an ApplicationSet. */
+  readonly specPath: readonly string[];
+  /** `Application argocd/web (apps/web.yaml)`, for notes and messages. */
+  readonly where: string;
+}
+
+/** The Applications of an Argo CD Application (itself) or ApplicationSet (one per generator parameter set). */
+export function applicationSpecs(o: KubeObject, tree: Tree, argo: ArgoClusterMatch, notes: string[]): ApplicationSpec[] {
+  const where = `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name} (${o.file})`;
   const spec = asMap(o.doc.spec);
-  const template = asMap(asMap(spec?.template)?.spec);
+  if (!spec || !o.apiVersion.startsWith('argoproj.io/')) return [];
+  if (o.kind === 'Application') return [{ spec, params: {}, specPath: ['spec'], where }];
+  if (o.kind !== 'ApplicationSet') return [];
+  const template = asMap(asMap(spec.template)?.spec);
   if (!template) return [];
-  const out: Target[] = [];
-  for (const params of generatorParams(asList(spec?.generators), tree, argo, where, notes)) {
-    out.push(...applicationTargets(template, params, `ApplicationSet ${where}`, tree, from, argo, notes));
-  }
+  return generatorParams(asList(spec.generators), tree, argo, where, notes).map((params) => ({ spec: template, params, specPath: ['spec', 'template', 'spec'], where }));
+}
+
+/** The clusters an Application's destination names, or undefined when it names none the fleet knows. */
+export function destinationClusters(spec: Record<string, unknown>, params: Readonly<Record<string, string>>, argo: ArgoClusterMatch): string[] | undefined {
+  const dest = asMap(spec.destination);
+  return argo.byDestination(render(asString(dest?.name), params), render(asString(dest?.server), params));
+}
+
+/** An Application spec's sources: `source`, then each of `sources`. */
+export function sourcesOf(spec: Record<string, unknown>): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const single = asMap(spec.source);
+  if (single) out.push(single);
+  asList(spec.sources).forEach((x) => {
+    const m = asMap(x);
+    if (m) out.push(m);
+  });
   return out;
 }
 
@@ -249,30 +280,20 @@ export function render(text: string | undefined, params: Readonly<Record<string,
   return missing ? undefined : out;
 }
 
-function applicationTargets(spec: Record<string, unknown> | undefined, params: Record<string, string>, where: string, tree: Tree, from: string[], argo: ArgoClusterMatch, notes: string[]): Target[] {
-  if (!spec) return [];
-  const dest = asMap(spec.destination);
-  const name = render(asString(dest?.name), params);
-  const server = render(asString(dest?.server), params);
-  const clusters = argo.byDestination(name, server) ?? from;
-  const sources = [asMap(spec.source), ...asList(spec.sources).map(asMap)].filter((s): s is Record<string, unknown> => !!s);
+function applicationTargets(spec: Record<string, unknown>, params: Readonly<Record<string, string>>, where: string, tree: Tree, from: string[], argo: ArgoClusterMatch, notes: string[]): Target[] {
+  const clusters = destinationClusters(spec, params, argo) ?? from;
   const out: Target[] = [];
-  for (const s of sources) {
+  for (const s of sourcesOf(spec)) {
+    // Helm chart sources (a chart repository, or a chart directory here) are releases: src/helm/releases.ts.
     const rawPath = asString(s.path);
-    if (rawPath === undefined) {
-      if (asString(s.chart)) notes.push(`${where}: Helm chart source "${asString(s.chart)}" is not rendered here`);
-      continue;
-    }
+    if (rawPath === undefined) continue;
     const path = render(rawPath, params);
     const root = path === undefined ? undefined : resolvePath('', path);
     if (root === undefined || !exists(tree, root)) {
       notes.push(`${where}: source path "${path ?? rawPath}" is not in this repository; not followed`);
       continue;
     }
-    if (tree.files.has(root ? `${root}/Chart.yaml` : 'Chart.yaml')) {
-      notes.push(`${where}: Helm chart at ${root} is not rendered here`);
-      continue;
-    }
+    if (tree.files.has(root ? `${root}/Chart.yaml` : 'Chart.yaml')) continue;
     const recursive = getIn(s, ['directory', 'recurse']) === true;
     out.push({ root, clusters, via: `Argo CD ${where}`, recursive });
   }

@@ -76,3 +76,57 @@ describe('closest', () => {
     expect(keys).toEqual(['one', 'two']);
   });
 });
+
+describe('configMapsOf: Secrets mounted as volumes', () => {
+  /** A DaemonSet in `mon` with the given pod-spec lines (under `spec.template.spec`), and the objects after it. */
+  const unitOf = (podSpec: string, others: string) => {
+    const text = `apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: agent, namespace: mon }\nspec:\n  template:\n    spec:\n${podSpec}---\n${others}`;
+    const t = treeFromFiles('head', [{ path: 'agent.yaml', text }]);
+    const { head } = buildFleet(defaultConfig(), t, t);
+    return head.objects;
+  };
+  const SECRET = 'apiVersion: v1\nkind: Secret\nmetadata: { name: agent-config, namespace: mon }\nstringData: { config.yaml: "a: 1" }\n';
+  const SECRET_ELSEWHERE = 'apiVersion: v1\nkind: Secret\nmetadata: { name: agent-config, namespace: elsewhere }\nstringData: { config.yaml: "a: 1" }\n';
+  const CONFIGMAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: agent-config, namespace: mon }\ndata: { config.yaml: "a: 1" }\n';
+  const CONTAINER = '      containers: [{ name: agent, image: x }]\n';
+
+  it.each<[string, string, string, Array<[string, string, string, string]>]>([
+    [
+      'a secret volume, with its items',
+      `${CONTAINER}      volumes: [{ name: cfg, secret: { secretName: agent-config, items: [{ key: config.yaml, path: c.yaml }] } }]\n`,
+      SECRET,
+      [['Secret/mon/agent-config', 'volume', 'config.yaml', 'volumes.0.secret.secretName']],
+    ],
+    [
+      'a projected volume source',
+      `${CONTAINER}      volumes: [{ name: cfg, projected: { sources: [{ configMap: { name: missing } }, { secret: { name: agent-config } }] } }]\n`,
+      SECRET,
+      [['Secret/mon/agent-config', 'projected', '', 'volumes.0.projected.sources.1.secret.name']],
+    ],
+    [
+      'a Secret read only through envFrom secretRef / secretKeyRef: not joined',
+      '      containers:\n        - name: agent\n          envFrom: [{ secretRef: { name: agent-config } }]\n          env: [{ name: A, valueFrom: { secretKeyRef: { name: agent-config, key: config.yaml } } }]\n',
+      SECRET,
+      [],
+    ],
+    [
+      'a Secret of another namespace: not joined',
+      `${CONTAINER}      volumes: [{ name: cfg, secret: { secretName: agent-config } }]\n`,
+      SECRET_ELSEWHERE,
+      [],
+    ],
+    [
+      'a secret volume never joins the ConfigMap of the same name, nor a configMap volume the Secret',
+      `${CONTAINER}      volumes:\n        - { name: a, secret: { secretName: agent-config } }\n        - { name: b, configMap: { name: agent-config } }\n`,
+      `${SECRET}---\n${CONFIGMAP}`,
+      [
+        ['Secret/mon/agent-config', 'volume', '', 'volumes.0.secret.secretName'],
+        ['ConfigMap/mon/agent-config', 'volume', '', 'volumes.1.configMap.name'],
+      ],
+    ],
+  ])('%s', (_name, podSpec, others, expected) => {
+    const objects = unitOf(podSpec, others);
+    const ds = objects.find((o) => o.kind === 'DaemonSet')!;
+    expect(configMapsOf(ds, objects).map((u) => [u.configMap.ref, u.via, u.keys.join(), u.path.slice(3).join('.')])).toEqual(expected);
+  });
+});

@@ -83,6 +83,9 @@ function textConfig(workload: KubeObject, holder: KubeObject, path: YamlPath, na
     // The inner line of a path needs the embedded text parsed with `yaml` (slow): computed only when a
     // finding is reported and its line is asked for.
     locate: (inner) => {
+      // A config a chart adapter rendered from values: the path continues into the text, and the adapter
+      // maps it (or the text line) back to the values (src/helm/chart.ts, `spot`).
+      if (holder.rendered) return { object: holder, path: inner.path && format === 'yaml' ? [...path, ...inner.path] : path, ...(inner.line !== undefined ? { innerLine: inner.line } : {}) };
       let line = inner.line;
       return {
         object: holder,
@@ -125,20 +128,44 @@ export function agentConfigsOf(workload: KubeObject, unitObjects: readonly KubeO
   return configs;
 }
 
+/**
+ * The text keys of a ConfigMap (`data`), or of a Secret (`stringData`, which wins, then `data` decoded from
+ * base64; a decoded key has no lines of its own: findings inside it point at the key).
+ */
+function dataOf(holder: KubeObject): Array<{ key: string; text: string | undefined; path: YamlPath }> {
+  const out: Array<{ key: string; text: string | undefined; path: YamlPath }> = [];
+  const seen = new Set<string>();
+  if (holder.kind === 'Secret') {
+    for (const [key, value] of Object.entries(asMap(holder.doc.stringData) ?? {})) {
+      seen.add(key);
+      out.push({ key, text: asString(value), path: ['stringData', key] });
+    }
+  }
+  for (const [key, value] of Object.entries(asMap(holder.doc.data) ?? {})) {
+    if (seen.has(key)) continue;
+    const raw = asString(value);
+    out.push({ key, text: holder.kind === 'Secret' && raw !== undefined ? decodeBase64(raw) : raw, path: ['data', key] });
+  }
+  return out;
+}
+
+function decodeBase64(raw: string): string | undefined {
+  const compact = raw.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return undefined;
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
+
 function findConfigs(workload: KubeObject, uses: readonly ConfigMapUse[]): AgentConfig[] {
   const out: AgentConfig[] = [];
   // ConfigMaps the pods mount or read.
   const seen = new Set<string>();
   for (const use of uses) {
-    const data = asMap(use.configMap.doc.data);
-    if (!data) continue;
-    for (const [key, value] of Object.entries(data)) {
-      const text = asString(value);
+    for (const { key, text, path } of dataOf(use.configMap)) {
       if (text === undefined || (use.keys.length > 0 && !use.keys.includes(key))) continue;
       const id = `${use.configMap.ref}\u0000${key}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      out.push(textConfig(workload, use.configMap, ['data', key], key, text));
+      out.push(textConfig(workload, use.configMap, path, key, text));
     }
   }
   // Operator CRs keep their config inline.

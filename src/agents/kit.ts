@@ -129,7 +129,11 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
         // Copies of one workload and config in several units (a shared base) are one finding.
         const at = d.at.object.source ?? d.at.object;
         // (`what` stands for the place inside the config: reading `innerLine` would parse the config.)
-        const id = [idOf(workload.source ?? workload), workload.ref, idOf(at), (d.at.path ?? []).join('.'), d.what, d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
+        // Releases of one chart for several environments are copies too, when the finding lands on the
+        // same values line (a line of the chart's values.yaml rather than of one environment's file).
+        const origin = (o: KubeObject) => (o.rendered ? o.rendered.group : idOf(o.source ?? o));
+        const line = at.rendered ? at.rendered.origin(d.at.path ?? [], d.at.innerLine).place : '';
+        const id = [origin(workload), workload.ref, origin(at), line, (d.at.path ?? []).join('.'), d.what, d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
         (groups.get(id) ?? groups.set(id, []).get(id)!).push({ workload, config, d });
       }
     }
