@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-NV3K566S.js";
+} from "./chunks/chunk-2RBQCRCH.js";
 import {
   UsageError,
   __commonJS,

@@ -27,6 +27,15 @@
  * - Quiet evidence: `DD_CLUSTER_AGENT_ENABLED=true` without `DD_KUBELET_USE_API_SERVER` true: the node agent
  *   reads pods from its own kubelet and cluster metadata from the cluster agent (node-scoped).
  *
+ * Env vars: when a container lists a name twice, the LAST entry wins, and the finding points at it. The
+ * kubelet's `makeEnvironmentVariables` (kubernetes/kubernetes `pkg/kubelet/kubelet_pods.go`) walks
+ * `container.Env` in order and assigns `tmpEnv[envVar.Name] = runtimeVal`, so a later entry overwrites an
+ * earlier one (also reported in camunda/camunda-platform-helm#731 and fluxcd/helm-controller#1333). This
+ * matters for the chart: it renders `DD_KUBELET_USE_API_SERVER=false` and `DD_CLUSTER_AGENT_ENABLED` first
+ * and the user's `datadog.env` after them in the same container, so `datadog.env: [{name:
+ * DD_KUBELET_USE_API_SERVER, value: "true"}]` turns the API-server pod list on. A later `valueFrom` entry of
+ * the name wins with a value the rule cannot read: the variable then counts as unset.
+ *
  * A Datadog node agent: a container image `…/datadog/agent`, `…datadoghq…/agent` (gcr.io/datadoghq/agent,
  * registry.datadoghq.com/agent, public.ecr.aws/datadog/agent), or a container with a `DD_API_KEY` env var.
  */
@@ -60,7 +69,10 @@ const isFalse = (v: string | undefined) => v !== undefined && /^(0|f|false)$/i.t
 
 interface Container {
   readonly index: number;
+  /** The value each env var ends up with: the last entry of a name wins. */
   readonly env: ReadonlyMap<string, string>;
+  /** The `env[j]` index of the entry that wins, by name. */
+  readonly envAt: ReadonlyMap<string, number>;
 }
 
 interface AgentFacts {
@@ -88,15 +100,24 @@ function factsOf(workload: KubeObject): AgentFacts | null {
       if (!m) return;
       const image = asString(m.image) ?? '';
       const env = new Map<string, string>();
-      for (const e of asList(m.env)) {
+      const envAt = new Map<string, number>();
+      asList(m.env).forEach((e, j) => {
         const name = asString(getIn(e, ['name']));
-        if (!name) continue;
+        if (!name) return;
         if (name === 'DD_API_KEY') datadog = true;
+        // The kubelet sets the entries in order, so a later entry of the same name replaces an earlier one
+        // (see the module comment). A later `valueFrom` entry wins too, with a value unknown here.
         const value = asString(getIn(e, ['value']));
-        if (value !== undefined && !env.has(name)) env.set(name, value);
-      }
+        if (value === undefined) {
+          env.delete(name);
+          envAt.delete(name);
+        } else {
+          env.set(name, value);
+          envAt.set(name, j);
+        }
+      });
       if (AGENT_IMAGE.test(image)) datadog = true;
-      if (list === 'containers') containers.push({ index, env });
+      if (list === 'containers') containers.push({ index, env, envAt });
     });
   }
   if (!datadog) {
@@ -128,9 +149,15 @@ function factsOf(workload: KubeObject): AgentFacts | null {
   return facts;
 }
 
-/** The 0-based line of `NAME=…` in a container's args config. */
-function envLine(config: AgentConfig, name: string): number | undefined {
-  const i = config.text.split('\n').findIndex((l) => l.startsWith(`${name}=`));
+/** The 0-based line of the winning `NAME=…` entry (`env[j]`) in a container's args config. */
+function envLine(config: AgentConfig, name: string, j: number | undefined): number | undefined {
+  const lines = config.text.split('\n');
+  const i = lines.findIndex((l, k) => {
+    if (!l.startsWith(`${name}=`)) return false;
+    if (j === undefined) return true;
+    const p = config.locate({ line: k }).path ?? [];
+    return p[p.length - 3] === 'env' && p[p.length - 2] === j;
+  });
   return i < 0 ? undefined : i;
 }
 
@@ -149,8 +176,9 @@ function kindsListing(items: readonly string[]): string {
 
 function containerDetections(config: AgentConfig, facts: AgentFacts, index: number): Detection[] {
   const out: Detection[] = [];
-  const at = (name: string) => config.locate({ line: envLine(config, name) ?? 0 });
-  const env = facts.containers.find((c) => c.index === index)?.env;
+  const container = facts.containers.find((c) => c.index === index);
+  const env = container?.env;
+  const at = (name: string) => config.locate({ line: envLine(config, name, container?.envAt.get(name)) ?? 0 });
   if (facts.dcaOff?.index === index) {
     const name = facts.dcaOff.name;
     const shown = quote(`${name}=${env?.get(name) ?? ''}`);

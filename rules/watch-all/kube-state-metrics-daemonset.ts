@@ -10,8 +10,14 @@
  * Read from the args config of each container whose image names `kube-state-metrics` (one argument or
  * `NAME=value` env entry per line; `--flag=value` and `--flag value` both count, as pflag parses them):
  * - `--resources` (or the pre-2.0 `--collectors`), comma-separated; absent or empty means the default
- *   resources (every kind kube-state-metrics knows, pods included);
- * - `--node` with a non-empty value.
+ *   resources (every kind kube-state-metrics knows, pods included). The flag ACCUMULATES: every occurrence
+ *   adds its kinds, so `--resources=pods --node=$(NODE_NAME) … --resources=nodes` exports pods and nodes.
+ *   kubernetes/kube-state-metrics `pkg/options/options.go` registers it with `Flags().Var(&o.Resources,
+ *   "resources", …)`, and `pkg/options/types.go` `ResourceSet` (a `map[string]struct{}`) has a `Set` that
+ *   splits the value on commas and adds each non-empty kind to the set ("appends it to the ResourceSet");
+ *   pflag calls `Set` once per occurrence. The pre-2.0 `CollectorSet.Set` did the same. An empty occurrence
+ *   adds nothing; the defaults apply only when no occurrence names a kind;
+ * - `--node` with a non-empty value (a plain string flag: the last occurrence wins).
  * Pods with `--node` are node-scoped; every other listed kind, and pods without `--node`, are cluster-wide
  * and count in the load model (kinds it does not name count `fleet.defaults.objects.<kind>`, default
  * 5,000). `--resources=pods --node=…` is quiet evidence. Deployments and StatefulSets (the normal way to run
@@ -52,14 +58,14 @@ interface Flag {
   line: number;
 }
 
-/** `--name=value` and `--name value` flags of an args config, by name; the last occurrence wins (pflag). */
-function flagsOf(text: string): Map<string, Flag> {
+/** `--name=value` and `--name value` flags of an args config, by name: every occurrence, in order. */
+function flagsOf(text: string): Map<string, Flag[]> {
   const tokens: Array<{ token: string; line: number }> = [];
   text.split('\n').forEach((l, line) => {
     // `sh -c "kube-state-metrics --node=…"` puts several flags on one line.
     for (const token of l.trim().split(/\s+/)) if (token) tokens.push({ token: token.replace(/^["']|["']$/g, ''), line });
   });
-  const flags = new Map<string, Flag>();
+  const flags = new Map<string, Flag[]>();
   tokens.forEach(({ token, line }, i) => {
     const m = /^--([A-Za-z0-9][A-Za-z0-9-]*)(?:=(.*))?$/.exec(token);
     if (!m) return;
@@ -69,10 +75,19 @@ function flagsOf(text: string): Map<string, Flag> {
       const next = tokens[i + 1];
       value = next && !next.token.startsWith('-') ? next.token : '';
     }
-    flags.set(name, { value: value ?? '', line });
+    const all = flags.get(name) ?? [];
+    all.push({ value: value ?? '', line });
+    flags.set(name, all);
   });
   return flags;
 }
+
+/** The kinds a `--resources` value names, lower-cased. */
+const kindsOf = (value: string) =>
+  value
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
 
 
 /** Node-scaling kinds first (the model's order), then the rest as given. */
@@ -96,19 +111,20 @@ export const detector: Detector = (config: AgentConfig) => {
   const image = asString(container?.image) ?? '';
   if (!IMAGE.test(image)) return [];
   const flags = flagsOf(config.text);
-  const given = flags.get('resources') ?? flags.get('collectors');
-  const listed = (given?.value ?? '')
-    .split(',')
-    .map((r) => r.trim().toLowerCase())
-    .filter(Boolean);
+  // Every occurrence of --resources adds to the set (ResourceSet.Set): the union, in order of appearance.
+  const given = flags.get('resources') ?? flags.get('collectors') ?? [];
+  const listed = [...new Set(given.flatMap((f) => kindsOf(f.value)))];
   const defaults = listed.length === 0;
-  const resources = defaults ? [...DEFAULT_RESOURCES] : [...new Set(listed)];
-  const nodeFlag = flags.get('node');
+  const resources = defaults ? [...DEFAULT_RESOURCES] : listed;
+  const nodeFlag = flags.get('node')?.at(-1);
   const nodeName = nodeFlag?.value.trim() ?? '';
   const scoped = nodeName !== '';
   const reads: Read[] = resources.map((resource) => ({ resource, scope: resource === 'pods' && scoped ? 'node' : 'cluster' }));
   const wide = reads.filter((r) => r.scope === 'cluster').map((r) => r.resource);
-  const at = config.locate({ line: given?.line ?? nodeFlag?.line ?? 0 });
+  // The finding goes on the first --resources occurrence that names a cluster-wide kind (else the first one,
+  // else --node, else the first argument).
+  const culprit = given.find((f) => kindsOf(f.value).some((r) => wide.includes(r))) ?? given[0];
+  const at = config.locate({ line: culprit?.line ?? nodeFlag?.line ?? 0 });
 
   if (wide.length === 0) {
     const d: Detection = {
@@ -122,7 +138,12 @@ export const detector: Detector = (config: AgentConfig) => {
     return [d];
   }
   const kinds = someOf(byKind(wide));
-  const source = defaults ? `${given ? 'an empty --resources' : 'no --resources'}: all ${DEFAULT_RESOURCES.length} default resources` : `--resources ${quote(given!.value.trim())}`;
+  const named = given.map((f) => f.value.trim()).filter((v) => kindsOf(v).length);
+  const source = defaults
+    ? `${given.length ? 'an empty --resources' : 'no --resources'}: all ${DEFAULT_RESOURCES.length} default resources`
+    : named.length === 1
+      ? `--resources ${quote(named[0])}`
+      : `--resources ${named.map(quote).join(' plus --resources ')}, repeated flags adding up`;
   const what = scoped
     ? `kube-state-metrics --node ${quote(nodeName)} scopes only pods: every node still lists and watches ${kinds} cluster-wide (${source})`
     : `kube-state-metrics has no --node (${source}): every node lists and watches ${kinds} cluster-wide`;

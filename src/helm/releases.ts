@@ -34,7 +34,7 @@ import { sameValue } from '../changes.js';
 import { asList, asMap, asString, expandedSize, getIn } from '../yaml/walk.js';
 import type { ChartAdapter, ReleaseInfo, RenderedDoc, ValuesSpot } from './chart.js';
 import { ADAPTERS } from './charts/index.js';
-import { LayeredValues, nestedLayer, type LayerSource, type ValuesLayer } from './values.js';
+import { LayeredValues, nestedLayer, type LayerSource, type ValuesLayer, type ValuesOrigin } from './values.js';
 
 const UNMAPPED = 'unmapped';
 
@@ -46,7 +46,7 @@ interface Place {
 }
 
 /** A chart release found in the tree, before the adapters. */
-interface Candidate {
+export interface Candidate {
   /** Unit id prefix: where the release is declared. */
   readonly id: string;
   /** Releases of one chart for several environments share a group (see KubeObject.rendered). */
@@ -68,6 +68,16 @@ interface Candidate {
   readonly ownValuesListed?: boolean;
 }
 
+/** What `helm template` rendered for a release on one side (src/render/index.ts), and which values keys changed which fields. */
+export interface HelmRendered {
+  readonly docs: ReadonlyArray<{ readonly doc: Record<string, unknown>; readonly source: string }>;
+  /** Per object `Kind/namespace/name`: the values paths whose change alters each rendered field path (head only). */
+  readonly attribution?: ReadonlyMap<string, ReadonlyArray<{ readonly valuesPath: YamlPath; readonly fieldPaths: readonly YamlPath[] }>>;
+}
+
+/** Helm renderings by release (candidate id) and side. */
+export type HelmRenders = ReadonlyMap<string, { readonly base?: HelmRendered; readonly head?: HelmRendered }>;
+
 interface ChartInfo {
   readonly dir: string;
   readonly name: string;
@@ -84,6 +94,10 @@ interface Context {
   readonly argo: ArgoClusterMatch;
   readonly globClusters: (path: string) => string[];
   readonly notes: string[];
+  /** Paths the change touches (either side): a chart nothing analyses is noted only when its inputs changed. */
+  readonly changed?: ReadonlySet<string>;
+  /** Real `helm template` renderings, when a helm binary rendered the release. */
+  readonly helm?: HelmRenders;
 }
 
 const byChart = new Map<string, ChartAdapter>();
@@ -94,14 +108,31 @@ export function adapterFor(chart: string): ChartAdapter | undefined {
   return byChart.get(chart) ?? byChart.get(chart.split('/').pop() ?? '');
 }
 
-/** Adds the Helm releases of a tree to its unit map: their units, objects and values files. */
-export function addReleases(map: UnitMap, tree: Tree, fleet: Omit<Context, 'tree' | 'notes'>): UnitMap {
+/** The releases of a tree (before rendering): what src/render/index.ts asks helm to render. */
+export function releaseCandidates(map: UnitMap, tree: Tree, fleet: Omit<Context, 'tree' | 'notes'>): { candidates: Candidate[]; charts: ReadonlyMap<string, ChartInfo>; notes: string[] } {
   const notes: string[] = [];
   const ctx: Context = { ...fleet, tree, notes };
   const charts = chartsOf(tree);
   const gitops = gitopsCandidates(map, ctx, charts);
   const deployed = new Set(gitops.flatMap((c) => (c.chartDir !== undefined ? [c.chartDir] : [])));
-  const candidates = [...gitops, ...chartDirCandidates(ctx, charts, deployed)];
+  return { candidates: [...gitops, ...chartDirCandidates(ctx, charts, deployed)], charts, notes };
+}
+
+/** The values layers of a candidate as helm reads them: the chart's own values.yaml is helm's (not listed), then the candidate's. */
+export function candidateLayers(c: Candidate): readonly ValuesLayer[] {
+  return c.layers;
+}
+
+/** True when the chart directory holds templates (a chart `helm template` can render). */
+export function hasTemplates(tree: Tree, chartDir: string): boolean {
+  const prefix = join(chartDir, 'templates/');
+  return tree.paths.some((p) => p.startsWith(prefix));
+}
+
+/** Adds the Helm releases of a tree to its unit map: their units, objects and values files. */
+export function addReleases(map: UnitMap, tree: Tree, fleet: Omit<Context, 'tree' | 'notes'>): UnitMap {
+  const { candidates, charts, notes } = releaseCandidates(map, tree, fleet);
+  const ctx: Context = { ...fleet, tree, notes };
   const units: Unit[] = [];
   for (const c of candidates) units.push(...releaseUnits(c, ctx, charts));
   if (!units.length && !notes.length) return map;
@@ -386,7 +417,7 @@ function chartDirCandidates(ctx: Context, charts: ReadonlyMap<string, ChartInfo>
   const out: Candidate[] = [];
   for (const chart of charts.values()) {
     if (deployed.has(chart.dir) || isSubchart(chart.dir, charts)) continue;
-    if (!adapterFor(chart.name) && !chart.dependencies.some((d) => adapterFor(d.name))) continue;
+    if (!adapterFor(chart.name) && !chart.dependencies.some((d) => adapterFor(d.name)) && !hasTemplates(ctx.tree, chart.dir)) continue;
     const prefix = chart.dir ? `${chart.dir}/` : '';
     const envs: Array<{ env: string; file: string }> = [];
     for (const path of ctx.tree.files.keys()) {
@@ -451,10 +482,13 @@ function releaseUnits(c: Candidate, ctx: Context, charts: ReadonlyMap<string, Ch
   const own = local && !c.ownValuesListed ? fileLayer(ctx.tree, join(local.dir, 'values.yaml')) : undefined;
   const layers = [...(own ? [own] : []), ...c.layers];
   const files = [...c.files, ...(own ? [own.at!.file] : [])];
+  const rendered = ctx.helm?.get(c.id)?.[ctx.tree.side];
+  if (rendered && local) return [helmUnit(c, rendered, layers, files, ctx)];
   const direct = adapterFor(c.chart);
   if (direct) return [unitOf(c, direct, { name: c.name, namespace: c.namespace, chart: local?.name ?? c.chart.split('/').pop()!, ...(c.version ? { chartVersion: c.version } : {}) }, layers, files, c.id, ctx)];
-  if (!local) {
-    ctx.notes.push(`${c.via}: chart "${c.chart}" has no built-in knowledge here; its values are not analysed`);
+  const touched = !ctx.changed || [...files, ...c.layers.flatMap((l) => (l.at ? [l.at.file] : []))].some((f) => ctx.changed!.has(f)) || (local !== undefined && [...ctx.changed].some((p) => p.startsWith(`${local.dir}/`)));
+  if (!local || !local.dependencies.some((d) => adapterFor(d.name))) {
+    if (touched) ctx.notes.push(`${c.via}: chart "${c.chart}" is not rendered (no helm binary rendered it, and it has no built-in knowledge here); its values are not analysed`);
     return [];
   }
   const out: Unit[] = [];
@@ -510,8 +544,63 @@ function unitOf(c: Candidate, adapter: ChartAdapter, info: ReleaseInfo, userLaye
   return { id, root: c.chartDir ?? '', clusters, objects, files: new Set([...files, ...layerFiles]), via: c.via };
 }
 
+/** A release `helm template` rendered: its objects, with findings traced through the attribution to the values, else to the template. */
+function helmUnit(c: Candidate, rendered: HelmRendered, layers: readonly ValuesLayer[], files: readonly string[], ctx: Context): Unit {
+  const values = new LayeredValues(layers);
+  const last = [...layers].reverse().find((l) => l.at)?.at;
+  const home = last ? { file: last.file, docIndex: last.docIndex } : { file: c.declared.file, docIndex: c.declared.docIndex };
+  const chartDir = c.chartDir ?? '';
+  const objects = rendered.docs.flatMap(({ doc, source }) => {
+    const ref = refOf(doc);
+    const changes = ref ? rendered.attribution?.get(ref) : undefined;
+    // `# Source: <chart>/templates/x.yaml` → the template file of this repository.
+    const template = join(chartDir, source.split('/').slice(1).join('/'));
+    const spot = (path: YamlPath): ValuesSpot | undefined => {
+      let best: { valuesPath: YamlPath; depth: number } | undefined;
+      for (const ch of changes ?? []) {
+        for (const f of ch.fieldPaths) {
+          const n = Math.min(f.length, path.length);
+          let k = 0;
+          while (k < n && f[k] === path[k]) k++;
+          // The changed field is the finding's field, inside it, or holds it.
+          if (k === n && (!best || k > best.depth)) best = { valuesPath: ch.valuesPath, depth: k };
+        }
+      }
+      return best ? { path: best.valuesPath } : undefined;
+    };
+    const fallback = (path: YamlPath): ValuesPlace => ({ file: template, docIndex: 0, path: [], line: templateLine(ctx.tree, template, path) });
+    return objectOfDoc(doc, c.id, c.group, home, values, spot, fallback, ctx.tree);
+  });
+  const layerFiles = layers.flatMap((l) => (l.at ? [l.at.file] : []));
+  return { id: c.id, root: chartDir, clusters: [...c.clusters].sort(cmp), objects, files: new Set([...files, ...layerFiles, ...ctx.tree.paths.filter((p) => p.startsWith(`${chartDir}/templates/`))]), via: `${c.via} (helm template)` };
+}
+
+function refOf(doc: Record<string, unknown>): string | undefined {
+  const kind = asString(doc.kind);
+  const name = asString(getIn(doc, ['metadata', 'name']));
+  if (!kind || !name) return undefined;
+  return objectRef(kind, asString(getIn(doc, ['metadata', 'namespace'])) || null, name);
+}
+
+/** The line of a template that writes a field: the first line with the field's last key, else 1. */
+function templateLine(tree: Tree, template: string, path: YamlPath): number {
+  const text = tree.readFile(template);
+  if (!text) return 1;
+  const keys = path.filter((k): k is string => typeof k === 'string');
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const re = new RegExp(`^\\s*-?\\s*${keys[i].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:`, 'm');
+    const m = re.exec(text);
+    if (m) return text.slice(0, m.index).split('\n').length;
+  }
+  return 1;
+}
+
 function objectOf(d: RenderedDoc, unit: string, group: string, home: { file: string; docIndex: number }, values: LayeredValues, adapter: ChartAdapter, declared: Place, tree: Tree): KubeObject[] {
-  const doc = d.doc;
+  const fallback = (): ValuesPlace => adapter.anchors.map((a) => values.origin(a)).map((o) => (o ? placeOfOrigin(o) : undefined)).find((p) => p !== undefined) ?? declared;
+  return objectOfDoc(d.doc, unit, group, home, values, (path, innerLine) => d.spot(path, innerLine), fallback, tree);
+}
+
+function objectOfDoc(doc: Record<string, unknown>, unit: string, group: string, home: { file: string; docIndex: number }, values: LayeredValues, spotOf: (path: YamlPath, innerLine?: number) => ValuesSpot | undefined, fallback: (path: YamlPath) => ValuesPlace, tree: Tree): KubeObject[] {
   const apiVersion = asString(doc.apiVersion);
   const kind = asString(doc.kind);
   const name = asString(getIn(doc, ['metadata', 'name']));
@@ -523,7 +612,7 @@ function objectOf(d: RenderedDoc, unit: string, group: string, home: { file: str
   const placeOfSpot = (path: YamlPath, innerLine?: number) => {
     const k = `${JSON.stringify(path)}#${innerLine ?? ''}`;
     let hit = places.get(k);
-    if (!hit) places.set(k, (hit = valuesPlace(d.spot(path, innerLine), values, adapter, declared)));
+    if (!hit) places.set(k, (hit = valuesPlace(spotOf(path, innerLine), values) ?? fallback(path)));
     return { k, hit };
   };
   const origin = (path: YamlPath, innerLine?: number) => {
@@ -539,15 +628,16 @@ function objectOf(d: RenderedDoc, unit: string, group: string, home: { file: str
   return [{ apiVersion, kind, name, namespace, ref: objectRef(kind, namespace, name), doc, file: home.file, docIndex: home.docIndex, docPath: [], unit, rendered: { release: unit, group, origin, locate } }];
 }
 
-type ValuesPlace = Place & { innerLine?: number; embedded?: { text: string; path: YamlPath; innerLine?: number } };
+type ValuesPlace = Place & { innerLine?: number; embedded?: { text: string; path: YamlPath; innerLine?: number }; line?: number };
 
-/** Where a values spot stands: the layer that set it, else the adapter's anchors, else where the release is declared. */
-function valuesPlace(spot: ValuesSpot | undefined, values: LayeredValues, adapter: ChartAdapter, declared: Place): ValuesPlace {
+/** Where a values spot stands: the layer that set it (undefined when only built-in defaults hold it). */
+function valuesPlace(spot: ValuesSpot | undefined, values: LayeredValues): ValuesPlace | undefined {
   const origin = spot ? values.origin(spot.path) : undefined;
-  const anchor = origin ? undefined : adapter.anchors.map((a) => values.origin(a)).find((o) => o !== undefined);
-  const found = origin ?? anchor;
-  if (!found) return declared;
-  const innerLine = found === origin && origin.exact ? spot?.innerLine : undefined;
+  if (!origin) return undefined;
+  return placeOfOrigin(origin, origin.exact ? spot?.innerLine : undefined);
+}
+
+function placeOfOrigin(found: ValuesOrigin, innerLine?: number): ValuesPlace {
   const at = found.at;
   if (at.embedded) return { file: at.file, docIndex: at.docIndex, path: at.docPath, embedded: { text: at.embedded.text, path: [...at.embedded.prefix, ...found.path], ...(innerLine !== undefined ? { innerLine } : {}) } };
   return { file: at.file, docIndex: at.docIndex, path: [...at.docPath, ...found.path], ...(innerLine !== undefined ? { innerLine } : {}) };
@@ -555,6 +645,7 @@ function valuesPlace(spot: ValuesSpot | undefined, values: LayeredValues, adapte
 
 /** The 1-based line of a values place. */
 function lineAt(p: ValuesPlace, tree: Tree): number {
+  if (p.line !== undefined) return p.line;
   if (p.embedded) {
     const inner = lineOf(p.embedded.text, 0, p.embedded.path, p.embedded.innerLine) - 1;
     return lineIn(tree, p.file, p.docIndex, p.path, inner);

@@ -24,8 +24,11 @@ const RULE = 'watch-all/datadog-agent';
 interface Spec {
   kind?: string;
   image?: string;
-  /** Env of each container, in order (the first is `agent`, then `trace-agent`, `process-agent`). */
-  containers?: Array<Record<string, string>>;
+  /**
+   * Env of each container, in order (the first is `agent`, then `trace-agent`, `process-agent`); a list of
+   * pairs to repeat a name, as the chart does when `datadog.env` sets a variable it already rendered.
+   */
+  containers?: Array<Record<string, string> | Array<[string, string]>>;
   /** Keys of the node agent's confd ConfigMap (`datadog-confd`). */
   confd?: Record<string, string>;
   annotations?: Record<string, string>;
@@ -55,7 +58,7 @@ function nodeAgent(s: Spec = {}): string {
   (s.containers ?? [{ DD_CLUSTER_AGENT_ENABLED: 'true' }]).forEach((env, i) => {
     lines.push(`      - name: ${NAMES[i] ?? `c${i}`}`, `        image: ${s.image ?? 'registry.datadoghq.com/agent:7.81.1'}`, '        env:');
     lines.push('        - name: DD_API_KEY', '          valueFrom: {secretKeyRef: {name: datadog-secret, key: api-key}}');
-    for (const [k, v] of Object.entries(env)) lines.push(`        - name: ${k}`, `          value: ${JSON.stringify(v)}`);
+    for (const [k, v] of Array.isArray(env) ? env : Object.entries(env)) lines.push(`        - name: ${k}`, `          value: ${JSON.stringify(v)}`);
     if (i === 0 && s.confd) lines.push('        volumeMounts: [{name: confd, mountPath: /conf.d}]');
   });
   if (s.confd) {
@@ -94,6 +97,12 @@ const chartOff = nodeAgent({
 const leaderWithDca = nodeAgent({ containers: [{ DD_CLUSTER_AGENT_ENABLED: 'true', DD_LEADER_ELECTION: 'true' }] });
 const neither = nodeAgent({ containers: [{ DD_LOG_LEVEL: 'info' }] });
 const useApi = nodeAgent({ containers: [{ DD_CLUSTER_AGENT_ENABLED: 'true', DD_KUBELET_USE_API_SERVER: 'true' }, { DD_KUBELET_USE_API_SERVER: 'true' }] });
+// The chart renders its own value first and the user's `datadog.env` later in the same container: the last
+// entry of a name wins in Kubernetes.
+const useApiDup = nodeAgent({ containers: [[['DD_CLUSTER_AGENT_ENABLED', 'true'], ['DD_KUBELET_USE_API_SERVER', 'false'], ['DD_LOG_LEVEL', 'info'], ['DD_KUBELET_USE_API_SERVER', 'true']]] });
+const useApiDupOff = nodeAgent({ containers: [[['DD_CLUSTER_AGENT_ENABLED', 'true'], ['DD_KUBELET_USE_API_SERVER', 'true'], ['DD_LOG_LEVEL', 'info'], ['DD_KUBELET_USE_API_SERVER', 'false']]] });
+const dcaDupOff = nodeAgent({ containers: [[['DD_CLUSTER_AGENT_ENABLED', 'true'], ['DD_LOG_LEVEL', 'info'], ['DD_CLUSTER_AGENT_ENABLED', 'false']]] });
+const dcaDupOn = nodeAgent({ containers: [[['DD_CLUSTER_AGENT_ENABLED', 'false'], ['DD_LOG_LEVEL', 'info'], ['DD_CLUSTER_AGENT_ENABLED', 'true']]] });
 const KSM = 'init_config:\ninstances:\n  - collectors:\n    - pods\n    - nodes\n    - services\n';
 const ksm = nodeAgent({ confd: { 'redisdb.yaml': 'init_config:\ninstances:\n  - host: redis\n', 'kubernetes_state_core.yaml': KSM } });
 const ksmClusterCheck = nodeAgent({ confd: { 'kubernetes_state_core.yaml': `cluster_check: true\n${KSM}` } });
@@ -127,6 +136,8 @@ ruleTester(datadogAgent).run({
     { name: 'the cluster agent Deployment runs kubernetes_state_core by design', files: file(clusterAgentDeployment), config: BIG },
     { name: 'already on the base', base: file(chartOff), files: file(chartOff), config: BIG },
     { name: 'ignore annotation', files: file(ignored), config: BIG, suppressed: [find('medium', `kubelet-use-api-server@${C(0)}`, envAt(ignored, 'DD_KUBELET_USE_API_SERVER'))] },
+    { name: 'DD_KUBELET_USE_API_SERVER true, then false later in the same container: the last wins (twin of the duplicate true)', files: file(useApiDupOff), config: BIG },
+    { name: 'DD_CLUSTER_AGENT_ENABLED false, then true later in the same container: the last wins (twin of the duplicate false)', files: file(dcaDupOn), config: BIG },
     { name: 'odd input never throws', files: { 'odd.yaml': odd }, config: BIG },
   ],
   invalid: [
@@ -173,6 +184,18 @@ ruleTester(datadogAgent).run({
           'big (5,000 nodes): relist 1.1 GiB, 1,000 req/s, 0.5× capacity — strains',
         ]),
       ],
+    },
+    {
+      name: 'SCALE-DD-2: the chart\'s DD_KUBELET_USE_API_SERVER=false, then datadog.env\'s true: the last entry wins, and the finding points at it',
+      files: file(useApiDup),
+      config: BIG,
+      findings: [find('medium', `kubelet-use-api-server@${C(0)}`, envAt(useApiDup, 'DD_KUBELET_USE_API_SERVER', 2), ['"DD_KUBELET_USE_API_SERVER=true" (datadog.kubelet.useApiServer)', '1,000 req/s'])],
+    },
+    {
+      name: 'SCALE-DD-1: DD_CLUSTER_AGENT_ENABLED=true, then false later in the same container: the last entry wins, and the finding points at it',
+      files: file(dcaDupOff),
+      config: BIG,
+      findings: [find('medium', `cluster-agent-disabled@${C(0)}`, envAt(dcaDupOff, 'DD_CLUSTER_AGENT_ENABLED', 2), ['"DD_CLUSTER_AGENT_ENABLED=false": node agents run without the cluster agent'])],
     },
     {
       name: 'SCALE-DD-2 on 100 nodes: low',

@@ -79,6 +79,13 @@ const podsNode = ksm({ args: ['--port=8080', '--resources=pods', NODE] });
 const podsNodeSpaced = ksm({ args: ['--resources', 'pods', '--node', '$(NODE_NAME)'] });
 const podsNodeShell = ksm({ command: ['/bin/sh', '-c', 'exec kube-state-metrics --resources=pods --node=$(NODE_NAME)'] });
 const podsNodesWithNode = ksm({ args: ['--resources=pods,nodes', NODE] });
+// Repeated --resources flags add up (kube-state-metrics ResourceSet.Set): the later `nodes` is exported too.
+const repeatedNodes = ksm({ args: ['--resources=pods', NODE, '--port=8080', '--resources=nodes'] });
+const repeatedNodesSpaced = ksm({ args: ['--resources', 'pods', '--node', '$(NODE_NAME)', '--resources', 'nodes'] });
+const repeatedPods = ksm({ args: ['--resources=pods', NODE, '--port=8080', '--resources', 'pods'] });
+const repeatedEmpty = ksm({ args: ['--resources=pods', NODE, '--resources='] });
+const nodesThenPodsNode = ksm({ args: ['--resources=nodes', NODE, '--resources=pods'] });
+const repeatedNoNode = ksm({ args: ['--resources=nodes', '--port=8080', '--resources=pods'] });
 const defaults = ksm({ args: ['--port=8080', '--telemetry-port=8081'] });
 const defaultsWithNode = ksm({ args: ['--port=8080', NODE] });
 const emptyNode = ksm({ args: ['--resources=pods', '--node='] });
@@ -98,6 +105,8 @@ ruleTester(kubeStateMetricsDaemonset).run({
     { name: '--resources=pods --node=$(NODE_NAME): DaemonSet sharding (twin of the pods case)', files: file(podsNode), config: BIG },
     { name: 'flag values as separate arguments', files: file(podsNodeSpaced), config: BIG },
     { name: 'flags inside an sh -c command', files: file(podsNodeShell), config: BIG },
+    { name: '--resources=pods repeated (= and separate argument) with --node: still pods only (twin of the repeated nodes case)', files: file(repeatedPods), config: BIG },
+    { name: 'a later empty --resources= adds nothing: pods with --node stay node-scoped', files: file(repeatedEmpty), config: BIG },
     { name: 'kube-state-metrics as a Deployment (twin of the default-resources case)', files: file(deployment), config: BIG },
     { name: 'another image with a --resources flag', files: file(otherImage), config: BIG },
     { name: 'already on the base, reaching the same clusters', base: file(podsNoNode), files: file(podsNoNode), config: TRAP },
@@ -139,6 +148,34 @@ ruleTester(kubeStateMetricsDaemonset).run({
       files: file(podsNodesWithNode),
       config: BIG,
       findings: [found('medium', podsNodesWithNode, '--resources=pods,nodes', ['--node "$(NODE_NAME)" scopes only pods: every node still lists and watches nodes cluster-wide'])],
+    },
+    {
+      name: 'repeated --resources add up: --resources=pods --node … --resources=nodes lists nodes cluster-wide, at the --resources that adds them',
+      files: file(repeatedNodes),
+      config: BIG,
+      findings: [
+        found('medium', repeatedNodes, '--resources=nodes', [
+          'kube-state-metrics --node "$(NODE_NAME)" scopes only pods: every node still lists and watches nodes cluster-wide (--resources "pods" plus --resources "nodes", repeated flags adding up)',
+        ]),
+      ],
+    },
+    {
+      name: 'repeated --resources add up: --resources=nodes --node … --resources=pods is not pods-only sharding (twin: --resources=pods --node)',
+      files: file(nodesThenPodsNode),
+      config: BIG,
+      findings: [found('medium', nodesThenPodsNode, '--resources=nodes', ['scopes only pods: every node still lists and watches nodes cluster-wide (--resources "nodes" plus --resources "pods", repeated flags adding up)'])],
+    },
+    {
+      name: 'repeated --resources as separate arguments add up too',
+      files: file(repeatedNodesSpaced),
+      config: BIG,
+      findings: [{ ...found('medium', repeatedNodesSpaced, '- "--resources"', ['scopes only pods: every node still lists and watches nodes cluster-wide']), line: lineContaining(repeatedNodesSpaced, '- "--resources"', 2) }],
+    },
+    {
+      name: 'repeated --resources without --node: both kinds cluster-wide (pods from the later flag count)',
+      files: file(repeatedNoNode),
+      config: BIG,
+      findings: [found('critical', repeatedNoNode, '--resources=nodes', ['has no --node (--resources "nodes" plus --resources "pods", repeated flags adding up): every node lists and watches pods and nodes cluster-wide'])],
     },
     {
       name: 'default resources (no --resources), no --node, 5,000 nodes: critical, at the first argument',
@@ -185,6 +222,10 @@ ruleTester(kubeStateMetricsDaemonset).run({
 describe('kube-state-metrics-daemonset details', () => {
   it('reads: pods node-scoped with --node, every other kind cluster-wide', () => {
     const { live } = runCase(kubeStateMetricsDaemonset, { name: 'data', files: file(podsNodesWithNode), config: BIG });
+    expect(live[0].data).toMatchObject({ reads: [{ resource: 'pods', scope: 'node' }, { resource: 'nodes', scope: 'cluster' }] });
+  });
+  it('reads: repeated --resources flags are the union, pods still node-scoped with --node', () => {
+    const { live } = runCase(kubeStateMetricsDaemonset, { name: 'data', files: file(repeatedNodes), config: BIG });
     expect(live[0].data).toMatchObject({ reads: [{ resource: 'pods', scope: 'node' }, { resource: 'nodes', scope: 'cluster' }] });
   });
 });
