@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-2RBQCRCH.js";
+} from "./chunks/chunk-G4Y7HCV2.js";
 import {
   UsageError,
   __commonJS,

@@ -12,6 +12,7 @@ import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
+import { resolveWithRendering } from './render/index.js';
 import { NO_HISTORY, namesIn, readHistory, type HistoryScope } from './history.js';
 import { isTextConfigPath } from './revert.js';
 import { isYamlPath } from './yaml/parse.js';
@@ -164,6 +165,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     : Promise.resolve({ history: NO_HISTORY, notes: [] });
   const labelsRead = typeof opts.labels === 'function' ? opts.labels(config) : Promise.resolve(opts.labels);
   const [trees, read, labels] = await Promise.all([treesRead, historyRead, labelsRead]);
+  // What the change touches is rendered with the real helm / kubectl where they are found (src/render).
+  const rendering = await resolveWithRendering(config, trees.base, trees.head, changes);
   const { report } = analyze({
     changes,
     ...trees,
@@ -171,7 +174,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     rules: RULES,
     labels,
     extraFindings: findings,
-    notes: [...notes, ...read.notes],
+    resolved: rendering.resolved,
+    notes: [...notes, ...read.notes, ...rendering.notes],
     history: read.history,
     ...(proposed ? { proposedConfig: proposed } : {}),
     startedAt: started,

@@ -5,7 +5,7 @@
  */
 import type { Config } from './config.js';
 import { NO_HISTORY, type History } from './history.js';
-import { buildFleet, UNMAPPED } from './fleet.js';
+import { buildFleet, UNMAPPED, type ResolvedTrees } from './fleet.js';
 import { cacheTtlOf, serveStaleOf } from './corefile.js';
 import { isClusterDnsConfigMap } from './critical.js';
 import type { ChangeContext, Fleet, Rule, StateContext } from './rule.js';
@@ -48,6 +48,8 @@ export interface AnalyzeInput {
   history?: History;
   /** The pull request's own valid `.blast-radius.yml`, when it edits it (takes effect after merge). */
   proposedConfig?: Config;
+  /** The fleet and units already built for this change (with real renderings where they were made); built here when absent. */
+  resolved?: ResolvedTrees;
 }
 
 /** The label that lifts the lock `id` (DESIGN.md: `blast-radius-override:<id>`). */
@@ -185,7 +187,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
   const { changes, config } = input;
   // The rules see each side's objects resolved into deployable units; `stats.resources` counts the
   // objects as parsed.
-  const { fleet, base, head, notes: unitNotes } = buildFleet(config, input.base, input.head, changes);
+  const { fleet, base, head, notes: unitNotes } = input.resolved ?? buildFleet(config, input.base, input.head, changes);
   const notes: string[] = [...(input.notes ?? []), ...unitNotes];
   const labels = new Set(input.labels ?? []);
   const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');

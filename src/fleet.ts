@@ -10,7 +10,8 @@ import type { Fleet } from './rule.js';
 import { matchesSelector } from './selector.js';
 import type { ChangeSet, Cluster, KubeObject, Tree } from './types.js';
 import { addReleases } from './helm/releases.js';
-import { resolveUnits, type ArgoClusterMatch } from './units.js';
+import { resolveUnits, type ArgoClusterMatch, type KustomizeRenders, type UnitMap, type UnitReuse } from './units.js';
+import type { HelmRenders } from './helm/releases.js';
 import { cmp } from './util.js';
 
 /** The implicit cluster of files no known cluster receives: production, 5,000 nodes assumed. */
@@ -143,13 +144,23 @@ export interface ResolvedTrees {
   head: Tree;
   /** Notes from following units (remote bases, unrendered charts). */
   notes: string[];
+  /** The deployable units and Helm releases of each side (what the renderer picks from). */
+  sides: { readonly base: UnitMap; readonly head: UnitMap };
+  /** Builds to hand to a second buildFleet of the same change (after rendering): unchanged units are not rebuilt. */
+  reuse: UnitReuse;
+}
+
+/** Real renderings to use instead of the static builds (src/render/index.ts). */
+export interface FleetRenders {
+  readonly kustomize?: KustomizeRenders;
+  readonly helm?: HelmRenders;
 }
 
 /**
  * Builds the fleet map for a change: clusters, the deployable units of each side, and which clusters each
  * file and object reaches. Returns the trees with their objects resolved into units.
  */
-export function buildFleet(config: Config, base: Tree, head: Tree, changes?: ChangeSet): ResolvedTrees {
+export function buildFleet(config: Config, base: Tree, head: Tree, changes?: ChangeSet, opts: { renders?: FleetRenders; reuse?: UnitReuse } = {}): ResolvedTrees {
   const clusters = resolveClusters(config, [base, head]);
   const matchers = clusters.map((c) => ({ name: c.name, match: picomatch(c.paths as string[], { dot: true }) }));
   const globClusters = (path: string) => matchers.filter((m) => m.match(path)).map((m) => m.name);
@@ -158,9 +169,10 @@ export function buildFleet(config: Config, base: Tree, head: Tree, changes?: Cha
   const argo = argoMatcher(config, clusters);
   // Without the change set every path counts as changed, so nothing is reused.
   const changed = new Set(changes ? changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) : ['']);
-  const reuse = { builds: new Map(), changed };
+  const reuse: UnitReuse = opts.reuse ?? { builds: new Map(), changed };
   // Helm releases (src/helm/releases.ts) join each side's units once its GitOps objects are followed.
-  const withReleases = (tree: Tree) => addReleases(resolveUnits(tree, clusters, argo, globClusters, reuse), tree, { clusters, argo, globClusters, stageOf: namedStage });
+  const withReleases = (tree: Tree) =>
+    addReleases(resolveUnits(tree, clusters, argo, globClusters, reuse, opts.renders?.kustomize), tree, { clusters, argo, globClusters, stageOf: namedStage, changed, ...(opts.renders?.helm ? { helm: opts.renders.helm } : {}) });
   const head_ = withReleases(head);
   const sides = { base: withReleases(base), head: head_ };
   const memo = { base: new Map<string, readonly string[]>(), head: new Map<string, readonly string[]>() };
@@ -195,5 +207,7 @@ export function buildFleet(config: Config, base: Tree, head: Tree, changes?: Cha
     base: { ...base, objects: sides.base.objects },
     head: { ...head, objects: sides.head.objects },
     notes: [...new Set([...sides.base.notes, ...sides.head.notes])],
+    sides,
+    reuse,
   };
 }

@@ -33,7 +33,15 @@ function parseOnce(cache: ParseCache, path: string, blob: string, text: string, 
   return f;
 }
 
-function assemble(side: 'base' | 'head', commit: string, paths: string[], files: Map<string, ParsedFile>, readFile: (p: string) => string | null): Tree {
+function assemble(
+  side: 'base' | 'head',
+  commit: string,
+  paths: string[],
+  files: Map<string, ParsedFile>,
+  readFile: (p: string) => string | null,
+  readBytes?: (p: string) => Uint8Array | null,
+  readMany?: (paths: readonly string[]) => Promise<Map<string, Uint8Array>>,
+): Tree {
   // Patches and generator inputs of a kustomization are inputs, not objects (a partial DaemonSet in a
   // patch is not a DaemonSet). Marked per side: the parse cache is shared by both.
   const inputs = treeInputs({ files });
@@ -48,7 +56,7 @@ function assemble(side: 'base' | 'head', commit: string, paths: string[], files:
     ordered.set(p, f);
     objects.push(...f.objects);
   }
-  return { side, commit, files: ordered, objects, paths: paths.sort(cmp), readFile };
+  return { side, commit, files: ordered, objects, paths: paths.sort(cmp), readFile, ...(readBytes ? { readBytes } : {}), ...(readMany ? { readMany } : {}) };
 }
 
 /**
@@ -63,7 +71,13 @@ export function treeFromFiles(side: 'base' | 'head', files: readonly FileInput[]
     if (!isYamlPath(f.path) || f.mode === '120000') continue;
     parsed.set(f.path, parseOnce(cache, f.path, f.blob ?? `text:${f.text.length}:${hash(f.text)}`, f.text, hasFile));
   }
-  return assemble(side, commit, [...all.keys()], parsed, (p) => all.get(p)?.text ?? null);
+  const text = (p: string) => (all.get(p)?.mode === '120000' ? null : (all.get(p)?.text ?? null));
+  const bytes = (p: string) => {
+    const t = text(p);
+    return t === null ? null : Buffer.from(t, 'utf8');
+  };
+  const many = async (paths: readonly string[]) => new Map(paths.flatMap((p) => (bytes(p) ? [[p, bytes(p)!] as const] : [])));
+  return assemble(side, commit, [...all.keys()], parsed, text, bytes, many);
 }
 
 /** A cheap content hash for in-memory files (FNV-1a); git blob ids are used for real repositories. */
@@ -127,7 +141,31 @@ export async function readTrees(repo: string, changes: ChangeSet): Promise<{ bas
         return null;
       }
     };
-    return assemble(side, commit, [...byPath.keys()], files, readFile);
+    const readBytes = (p: string): Uint8Array | null => {
+      const e = byPath.get(p);
+      if (!e || e.mode === '120000') return null;
+      try {
+        return execFileSync('git', ['-C', repo, 'cat-file', 'blob', e.blob], { maxBuffer: MAX_FILE_BYTES * 4 });
+      } catch {
+        return null;
+      }
+    };
+    const readMany = async (paths: readonly string[]): Promise<Map<string, Uint8Array>> => {
+      const byBlobPath = new Map<string, string[]>();
+      for (const p of paths) {
+        const e = byPath.get(p);
+        if (!e || e.mode === '120000') continue;
+        (byBlobPath.get(e.blob) ?? byBlobPath.set(e.blob, []).get(e.blob)!).push(p);
+      }
+      const out = new Map<string, Uint8Array>();
+      if (byBlobPath.size) {
+        await streamBlobs(repo, [...byBlobPath.keys()], (blob, content) => {
+          for (const p of byBlobPath.get(blob) ?? []) out.set(p, content);
+        });
+      }
+      return out;
+    };
+    return assemble(side, commit, [...byPath.keys()], files, readFile, readBytes, readMany);
   };
   return { base: build('base', changes.base, basePaths), head: build('head', changes.head, headPaths) };
 }

@@ -91,6 +91,10 @@ export interface Tree {
   readonly objects: readonly KubeObject[];
   /** Raw text of any file of the tree (YAML or not), read on demand; null when absent or unreadable. */
   readFile(path: string): string | null;
+  /** The exact bytes of a file (a packaged subchart `.tgz`), read on demand; null when absent, a symlink or unreadable. */
+  readBytes?(path: string): Uint8Array | null;
+  /** The exact bytes of many files at once (one git process); absent paths and symlinks are left out. */
+  readMany?(paths: readonly string[]): Promise<Map<string, Uint8Array>>;
   /** Every path of the tree (all files, not only YAML). */
   readonly paths: readonly string[];
 }

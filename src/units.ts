@@ -8,7 +8,9 @@
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult } from './kustomize.js';
+import { objectsOfDocument } from './yaml/parse.js';
 import type { Cluster, KubeObject, Tree } from './types.js';
+import type { Candidate } from './helm/releases.js';
 import { cmp } from './util.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
 
@@ -36,6 +38,8 @@ export interface Unit {
 
 export interface UnitMap {
   readonly units: readonly Unit[];
+  /** Helm releases found (src/helm/releases.ts), for the renderer. */
+  readonly releases?: readonly Candidate[];
   /** Objects of every unit plus the objects of files no unit reaches (unit `.`). */
   readonly objects: readonly KubeObject[];
   /** Clusters each file reaches through units (glob matches are added by the fleet map). */
@@ -98,7 +102,31 @@ function reusable(reuse: UnitReuse | undefined, key: string, root: string): Buil
 }
 
 /** Resolves every unit of a tree. Pass the same `reuse` to both sides of a change to build shared units once. */
-export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: ArgoClusterMatch, globClusters: (path: string) => string[], reuse?: UnitReuse): UnitMap {
+/** What `kustomize build` rendered for a unit (by unit id) on each side: src/render/index.ts. */
+export type KustomizeRenders = ReadonlyMap<string, { readonly base?: readonly Record<string, unknown>[]; readonly head?: readonly Record<string, unknown>[] }>;
+
+/**
+ * A unit's objects as the real `kustomize build` rendered them: each rendered object takes the place of
+ * the statically built object of the same `Kind/namespace/name` (a generated ConfigMap also without its
+ * content-hash suffix), keeping its source for lines; one the static build did not make points at the
+ * kustomization.
+ */
+export function renderedObjects(statics: readonly KubeObject[], docs: readonly Record<string, unknown>[], unit: string, kustomization: string): KubeObject[] {
+  const byRef = new Map<string, KubeObject>();
+  for (const o of statics) if (!byRef.has(o.ref)) byRef.set(o.ref, o);
+  const out: KubeObject[] = [];
+  docs.forEach((doc, i) => {
+    for (const o of objectsOfDocument(doc, kustomization, i)) {
+      const hashless = o.kind === 'ConfigMap' || o.kind === 'Secret' ? o.ref.replace(/-[a-z0-9]{10}$/, '') : o.ref;
+      const match = byRef.get(o.ref) ?? byRef.get(hashless);
+      if (match) out.push({ ...o, file: match.file, docIndex: match.docIndex, docPath: match.docPath, unit, source: match.source ?? match, ...(match.generated ? { generated: match.generated } : {}) });
+      else out.push({ ...o, docIndex: 0, docPath: [], unit });
+    }
+  });
+  return out;
+}
+
+export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: ArgoClusterMatch, globClusters: (path: string) => string[], reuse?: UnitReuse, renders?: KustomizeRenders): UnitMap {
   const notes: string[] = [];
   const pending = new Map<string, Pending>();
   const queue = (id: string, p: Pending) => {
@@ -175,7 +203,12 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   const holds = (o: { r: BuildResult }, u: { r: BuildResult }) => o.r.files.size > u.r.files.size && [...u.r.files].every((f) => o.r.files.has(f));
   const kept = entries.filter(([id, u]) => !u.clusters.every((c) => entries.some(([otherId, o]) => otherId !== id && o.clusters.includes(c) && holds(o, u))));
   const units: Unit[] = kept
-    .map(([id, u]) => ({ id: id || '/', root: u.p.root, clusters: u.clusters, objects: u.r.objects, files: u.r.files, via: u.p.via }))
+    .map(([id, u]) => {
+      const rendered = renders?.get(id || '/')?.[tree.side];
+      const kustomization = rendered && kustomizationIn(tree, u.p.root);
+      const objects = rendered && kustomization ? renderedObjects(u.r.objects, rendered, id || '/', kustomization) : u.r.objects;
+      return { id: id || '/', root: u.p.root, clusters: u.clusters, objects, files: u.r.files, via: u.p.via };
+    })
     .sort((a, b) => cmp(a.id, b.id));
   for (const [, u] of kept) notes.push(...u.r.notes);
 

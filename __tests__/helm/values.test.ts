@@ -1,6 +1,6 @@
 /** Helm's coalesce of values layers, and tracing a values path back to the layer that set it. */
 import { describe, expect, it } from 'vitest';
-import { coalesce, LayeredValues, nestedLayer } from '../../src/helm/values.js';
+import { coalesce, LayeredValues, mergedUserValues, nestedLayer } from '../../src/helm/values.js';
 
 describe('coalesce', () => {
   it('merges mappings key by key; lists and scalars replace; null removes', () => {
@@ -54,5 +54,15 @@ describe('LayeredValues', () => {
     expect(nestedLayer(parent, 'other')).toBeUndefined();
     const embedded = { doc: { agent: { mode: 'daemonset' } }, at: { file: 'app.yaml', docIndex: 0, docPath: ['spec', 'source', 'helm', 'values'], embedded: { text: 'agent:\n  mode: daemonset\n', prefix: [] } } };
     expect(nestedLayer(embedded, 'agent')?.at).toEqual({ file: 'app.yaml', docIndex: 0, docPath: ['spec', 'source', 'helm', 'values'], embedded: { text: 'agent:\n  mode: daemonset\n', prefix: ['agent'] } });
+  });
+});
+
+describe('mergedUserValues', () => {
+  it('keeps a null, which deletes the chart\'s default once helm lays the values over it', () => {
+    const a = { doc: { resources: { limits: { cpu: '1' } }, tolerations: [{ operator: 'Exists' }] } };
+    const b = { doc: { resources: null, image: { tag: '2' } } };
+    expect(mergedUserValues([a, b])).toEqual({ resources: null, tolerations: [{ operator: 'Exists' }], image: { tag: '2' } });
+    // LayeredValues (the chart's view, defaults included) deletes it.
+    expect(new LayeredValues([a, b]).doc).toEqual({ tolerations: [{ operator: 'Exists' }], image: { tag: '2' } });
   });
 });

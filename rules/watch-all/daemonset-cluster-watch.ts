@@ -29,7 +29,7 @@ import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from './detectors.js';
 import { fleetChart, loadRows, stagingTrap } from '../../src/agents/figures.js';
-import { agentsIn, configScope, objectsByUnit } from '../../src/agents/kit.js';
+import { agentsIn, configScope, copyKey, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
@@ -249,17 +249,14 @@ export const daemonsetClusterWatch: StateRule = {
     const p = loadParams(ctx.config);
     // Copies of one source workload that read the same way are judged together, over all their clusters.
     const groups = new Map<string, Assessment[]>();
-    const sourceIds = new Map<KubeObject, number>();
     const signatures = new Map<string, string>();
     for (const objects of byUnit.values()) {
       for (const o of agentsIn(objects)) {
         if (ctx.only && !ctx.only.has(o.ref)) continue;
         const a = assess(ctx, o, objects);
         if (!a) continue;
-        const source = o.source ?? o;
-        if (!sourceIds.has(source)) sourceIds.set(source, sourceIds.size);
         const signature = [o.ref, a.scope, a.raw ?? '', a.evidence ?? '', a.sa.namespace, a.sa.name, a.resources.join(), describeChains(a.grants)].join('\u0000');
-        const id = `${sourceIds.get(source)}\u0000${signature}`;
+        const id = `${copyKey(o, { path: locationOf(o, a.kind, a.sa.path) })}\u0000${signature}`;
         (groups.get(id) ?? groups.set(id, []).get(id)!).push(a);
         signatures.set(id, signature);
       }

@@ -11,7 +11,7 @@
  */
 import type { StateContext } from '../rule.js';
 import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
-import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity } from '../types.js';
+import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity, type YamlPath } from '../types.js';
 import { agentConfigsOf, type AgentConfig } from './config.js';
 import { fleetChart, loadRows, stagingTrap } from './figures.js';
 import { isNodeInfrastructure, perNode } from './workloads.js';
@@ -42,6 +42,23 @@ export interface Detection {
 }
 
 export type Detector = (config: AgentConfig) => Detection[];
+
+const sourceIds = new WeakMap<KubeObject, number>();
+let nextSourceId = 0;
+
+/**
+ * Which copies of one object are the same thing deployed several times, to be judged together over all
+ * their clusters: objects built from one parsed source (a Kustomize base under several overlays), and the
+ * objects of one chart rendered for several environments whose finding lands on the same values line
+ * (`path` / `innerLine`: where in the object the finding points).
+ */
+export function copyKey(o: KubeObject, at?: { readonly path?: YamlPath; readonly innerLine?: number }): string {
+  if (o.rendered) return `r:${o.rendered.group}:${o.ref}:${at ? o.rendered.origin(at.path ?? [], at.innerLine).place : ''}`;
+  const source = o.source ?? o;
+  let id = sourceIds.get(source);
+  if (id === undefined) sourceIds.set(source, (id = nextSourceId++));
+  return `s:${id}`;
+}
 
 const unitIndex = new WeakMap<readonly KubeObject[], Map<string, KubeObject[]>>();
 
@@ -119,8 +136,6 @@ export function configScope(workload: KubeObject, unitObjects: readonly KubeObje
 export function reportDetections(ctx: StateContext, detector: Detector): void {
   const params = loadParams(ctx.config);
   const groups = new Map<string, Array<{ workload: KubeObject; config: AgentConfig; d: Detection }>>();
-  const ids = new Map<object, number>();
-  const idOf = (x: object) => ids.get(x) ?? (ids.set(x, ids.size), ids.size - 1);
   for (const objects of objectsByUnit(ctx.tree.objects).values()) {
     for (const workload of agentsIn(objects)) {
       if (ctx.only && !ctx.only.has(workload.ref)) continue;
@@ -131,9 +146,7 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
         // (`what` stands for the place inside the config: reading `innerLine` would parse the config.)
         // Releases of one chart for several environments are copies too, when the finding lands on the
         // same values line (a line of the chart's values.yaml rather than of one environment's file).
-        const origin = (o: KubeObject) => (o.rendered ? o.rendered.group : idOf(o.source ?? o));
-        const line = at.rendered ? at.rendered.origin(d.at.path ?? [], d.at.innerLine).place : '';
-        const id = [origin(workload), workload.ref, origin(at), line, (d.at.path ?? []).join('.'), d.what, d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
+        const id = [copyKey(workload), workload.ref, copyKey(at, d.at), (d.at.path ?? []).join('.'), d.what, d.key, JSON.stringify([d.reads, d.poll, d.leaderElection, d.severity, d.maxSeverity])].join('\u0000');
         (groups.get(id) ?? groups.set(id, []).get(id)!).push({ workload, config, d });
       }
     }

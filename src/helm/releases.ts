@@ -135,13 +135,14 @@ export function addReleases(map: UnitMap, tree: Tree, fleet: Omit<Context, 'tree
   const ctx: Context = { ...fleet, tree, notes };
   const units: Unit[] = [];
   for (const c of candidates) units.push(...releaseUnits(c, ctx, charts));
-  if (!units.length && !notes.length) return map;
+  if (!units.length && !notes.length) return { ...map, releases: candidates };
   // Only the files of releases gain clusters: the rest of the map is shared as it is.
   const added = new Map<string, Set<string>>();
   for (const u of units) for (const f of u.files) for (const c of u.clusters) (added.get(f) ?? added.set(f, new Set(map.fileClusters.get(f))).get(f)!).add(c);
   const fileClusters = new Map(map.fileClusters);
   for (const [f, cs] of added) fileClusters.set(f, [...cs].sort(cmp));
   return {
+    releases: candidates,
     units: [...map.units, ...units],
     objects: [...map.objects, ...units.flatMap((u) => u.objects)],
     fileClusters,
@@ -550,6 +551,10 @@ function helmUnit(c: Candidate, rendered: HelmRendered, layers: readonly ValuesL
   const last = [...layers].reverse().find((l) => l.at)?.at;
   const home = last ? { file: last.file, docIndex: last.docIndex } : { file: c.declared.file, docIndex: c.declared.docIndex };
   const chartDir = c.chartDir ?? '';
+  // Every traced change of the release, in a stable order (values path, then object).
+  const others = [...(rendered.attribution ?? new Map<string, NonNullable<HelmRendered["attribution"]> extends ReadonlyMap<string, infer V> ? V : never>())]
+    .flatMap(([r, list]) => list.map((ch) => ({ ref: r, valuesPath: ch.valuesPath })))
+    .sort((a, b) => cmp(JSON.stringify(a.valuesPath), JSON.stringify(b.valuesPath)) || cmp(a.ref, b.ref));
   const objects = rendered.docs.flatMap(({ doc, source }) => {
     const ref = refOf(doc);
     const changes = ref ? rendered.attribution?.get(ref) : undefined;
@@ -566,7 +571,14 @@ function helmUnit(c: Candidate, rendered: HelmRendered, layers: readonly ValuesL
           if (k === n && (!best || k > best.depth)) best = { valuesPath: ch.valuesPath, depth: k };
         }
       }
-      return best ? { path: best.valuesPath } : undefined;
+      if (best) return { path: best.valuesPath };
+      // A finding on a field the change left alone is about what changed around it: a key that changed
+      // another object of the release (the ClusterRole a DaemonSet's ServiceAccount is bound to), else one
+      // that changed another field of this object.
+      const elsewhere = others.find((o) => o.ref !== ref);
+      const here = changes?.[0];
+      const pick = elsewhere?.valuesPath ?? here?.valuesPath;
+      return pick ? { path: pick } : undefined;
     };
     const fallback = (path: YamlPath): ValuesPlace => ({ file: template, docIndex: 0, path: [], line: templateLine(ctx.tree, template, path) });
     return objectOfDoc(doc, c.id, c.group, home, values, spot, fallback, ctx.tree);

@@ -54,17 +54,28 @@ export function nestedLayer(layer: ValuesLayer, key: string): ValuesLayer | unde
 
 const MAX_DEPTH = 64;
 
-/** Helm's coalesce of `over` onto `under` (new objects; inputs untouched). */
-export function coalesce(under: unknown, over: unknown, depth = 0): unknown {
+/**
+ * Helm's coalesce of `over` onto `under` (new objects; inputs untouched). With `keepNull`, a null stays in
+ * the result instead of deleting the key: how helm merges several `-f` files before it lays them over the
+ * chart's defaults, where the null then deletes the default.
+ */
+export function coalesce(under: unknown, over: unknown, depth = 0, keepNull = false): unknown {
   const a = asMap(under);
   const b = asMap(over);
   if (!a || !b || depth > MAX_DEPTH) return over === undefined ? under : over;
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    if (v === null) delete out[k];
-    else out[k] = k in a ? coalesce(a[k], v, depth + 1) : v;
+    if (v === null && !keepNull) delete out[k];
+    else out[k] = k in a && v !== null ? coalesce(a[k], v, depth + 1, keepNull) : v;
   }
   return out;
+}
+
+/** The user's values layers merged as one `-f` file would hold them (nulls kept, to delete chart defaults). */
+export function mergedUserValues(layers: readonly ValuesLayer[]): Record<string, unknown> {
+  let doc: unknown = {};
+  for (const l of layers) doc = coalesce(doc, l.doc, 0, true);
+  return asMap(doc) ?? {};
 }
 
 /** The merged values of layers, with each path's origin. */
