@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-G4Y7HCV2.js";
+} from "./chunks/chunk-5VWF7Y25.js";
 import {
   UsageError,
   __commonJS,

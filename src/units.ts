@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult } from './kustomize.js';
-import { objectsOfDocument } from './yaml/parse.js';
+import { objectRef, objectsOfDocument } from './yaml/parse.js';
 import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
 import { cmp } from './util.js';
@@ -111,19 +111,40 @@ export type KustomizeRenders = ReadonlyMap<string, { readonly base?: readonly Re
  * content-hash suffix), keeping its source for lines; one the static build did not make points at the
  * kustomization.
  */
-export function renderedObjects(statics: readonly KubeObject[], docs: readonly Record<string, unknown>[], unit: string, kustomization: string): KubeObject[] {
+export function renderedObjects(statics: readonly KubeObject[], rendered: readonly Record<string, unknown>[], unit: string, kustomization: string): KubeObject[] {
   const byRef = new Map<string, KubeObject>();
   for (const o of statics) if (!byRef.has(o.ref)) byRef.set(o.ref, o);
+  // kustomize appends a content hash to generated ConfigMap / Secret names and rewrites the references: the
+  // names go back to the static (hashless) ones, or every edit of a generator input would rename the
+  // object, and its findings would all look new.
+  const renames = new Map<string, string>();
+  for (const doc of rendered) {
+    const kind = asString(doc.kind);
+    const name = asString(getIn(doc, ['metadata', 'name']));
+    if ((kind !== 'ConfigMap' && kind !== 'Secret') || !name || !/-[a-z0-9]{10}$/.test(name)) continue;
+    const ns = asString(getIn(doc, ['metadata', 'namespace'])) || null;
+    const plain = name.slice(0, -11);
+    const match = byRef.get(objectRef(kind, ns, plain));
+    if (match?.generated || match?.source?.generated) renames.set(name, plain);
+  }
+  const docs = renames.size ? rendered.map((d) => renameStrings(d, renames) as Record<string, unknown>) : rendered;
   const out: KubeObject[] = [];
   docs.forEach((doc, i) => {
     for (const o of objectsOfDocument(doc, kustomization, i)) {
-      const hashless = o.kind === 'ConfigMap' || o.kind === 'Secret' ? o.ref.replace(/-[a-z0-9]{10}$/, '') : o.ref;
-      const match = byRef.get(o.ref) ?? byRef.get(hashless);
+      const match = byRef.get(o.ref);
       if (match) out.push({ ...o, file: match.file, docIndex: match.docIndex, docPath: match.docPath, unit, source: match.source ?? match, ...(match.generated ? { generated: match.generated } : {}) });
       else out.push({ ...o, docIndex: 0, docPath: [], unit });
     }
   });
   return out;
+}
+
+/** A copy of a parsed document with every string equal to a key of `renames` replaced (references by name). */
+function renameStrings(value: unknown, renames: ReadonlyMap<string, string>, depth = 0): unknown {
+  if (typeof value === 'string') return renames.get(value) ?? value;
+  if (depth > 100 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => renameStrings(v, renames, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameStrings(v, renames, depth + 1)]));
 }
 
 export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: ArgoClusterMatch, globClusters: (path: string) => string[], reuse?: UnitReuse, renders?: KustomizeRenders): UnitMap {

@@ -214,3 +214,59 @@ describe('rendering never reaches the network', () => {
     expect(report.notes.some((n) => n.includes('remote resources'))).toBe(true);
   });
 });
+
+describe('rendering keeps the static semantics where they were right (review)', () => {
+  const k = (body: string) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${body}`;
+  const FB_DS = `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: fluent-bit, namespace: logging }
+spec:
+  selector: { matchLabels: { app: fluent-bit } }
+  template:
+    metadata: { labels: { app: fluent-bit } }
+    spec:
+      containers:
+        - name: fluent-bit
+          image: cr.fluentbit.io/fluent/fluent-bit:3.2.0
+          volumeMounts: [{ name: config, mountPath: /fluent-bit/etc/ }]
+      volumes:
+        - name: config
+          configMap: { name: fluent-bit-config }
+`;
+  const conf = (flush: number) => `[SERVICE]\n    Flush ${flush}\n[INPUT]\n    Name kubernetes_events\n    Tag k8s_events\n`;
+  const base = {
+    '.blast-radius.yml': FLEET,
+    'base/fb/daemonset.yaml': FB_DS,
+    'base/fb/fluent-bit.conf': conf(1),
+    'base/fb/kustomization.yaml': k('resources: [daemonset.yaml]\nconfigMapGenerator:\n  - { name: fluent-bit-config, namespace: logging, files: [fluent-bit.conf] }\n'),
+    'clusters/prod-us/kustomization.yaml': k('resources: [../../base/fb]\n'),
+  };
+
+  it('does not report a finding the base already had when a generator input changes (kustomize\'s hashed names)', () => {
+    const report = check(prRepo(base, { 'base/fb/fluent-bit.conf': conf(5) }).dir);
+    expect(report.notes.some((n) => n.startsWith('rendered with the real tools'))).toBe(true);
+    expect(report.findings.filter((f) => f.ruleId.startsWith('watch-all/'))).toEqual([]);
+  });
+
+  it('refuses to render an overlay that climbs out of the repository', () => {
+    const report = check(prRepo(base, { 'clusters/prod-us/kustomization.yaml': k('resources: [../../base/fb, ../../../../../../../../../../etc/outside]\n') }).dir);
+    expect(report.notes.some((n) => n.includes('paths outside the repository'))).toBe(true);
+    expect(report.notes.some((n) => n.startsWith('rendered with the real tools'))).toBe(false);
+  });
+
+  it('renders an overlay whose secretGenerator reads an env file in a subdirectory', () => {
+    const head = { 'clusters/prod-us/kustomization.yaml': k('resources: [../../base/fb]\nsecretGenerator:\n  - { name: creds, namespace: logging, envs: [secrets/creds.env] }\n'), 'clusters/prod-us/secrets/creds.env': 'TOKEN=abc\n' };
+    const report = check(prRepo(base, head).dir);
+    expect(report.notes.filter((n) => n.includes('could not be rendered'))).toEqual([]);
+    expect(report.notes.some((n) => n.startsWith('rendered with the real tools') && n.includes('clusters/prod-us'))).toBe(true);
+  });
+
+  it('traces a finding about RBAC to the values key that changed the grants, not another key of the same change', () => {
+    const chart = { ...CHART, 'charts/node-agent/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: agent-settings, namespace: {{ .Release.Namespace }} }\ndata: { level: {{ .Values.config.level | quote }} }\n' };
+    const values = (level: string, wide: boolean) => `config:\n  level: ${level}\n${VALUES(wide)}`;
+    const head = values('debug', true);
+    const report = check(prRepo({ '.blast-radius.yml': FLEET, ...chart, 'charts/node-agent/values.yaml': values('info', false) }, { 'charts/node-agent/values.yaml': head }).dir);
+    const found = report.findings.filter((f) => f.ruleId === 'watch-all/daemonset-cluster-watch');
+    expect(found.map((f) => `${f.file}:${f.line}`)).toEqual([`charts/node-agent/values.yaml:${lineWith(head, 'clusterWide')}`]);
+  });
+});

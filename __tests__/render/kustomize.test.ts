@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kustomizeBuild, remoteKustomizeRefs } from '../../src/render/kustomize.js';
+import { escapingKustomizeRefs, kustomizeBuild, localKustomizeRefs, remoteKustomizeRefs } from '../../src/render/kustomize.js';
 import { createWorkspace, findTools, type RenderTool, type Workspace } from '../../src/render/tools.js';
 import { ensureRenderBinaries } from '../helpers/render-binaries.js';
 
@@ -273,5 +273,29 @@ helmCharts:
       ['k/kustomization.yaml', 'resources: [../base, deployment.yaml]\nimages:\n  - name: ghcr.io/org/app\n    newName: registry.example.com/app\n'],
       ['broken/kustomization.yaml', 'resources: [\n'],
     ]))).toEqual([]);
+  });
+});
+
+describe('local paths a kustomization loads', () => {
+  it('resolves them from the kustomization, and names those that leave the repository', () => {
+    const doc = {
+      resources: ['../../base/app', 'local.yaml', '../../../../outside', '/etc/kubernetes', 'https://example.com/x.yaml'],
+      secretGenerator: [{ name: 's', envs: ['secrets/a.env'] }],
+      replacements: [{ path: 'replacements/r.yaml' }],
+      openapi: { path: 'schema.json' },
+    };
+    expect(localKustomizeRefs('clusters/prod/kustomization.yaml', doc)).toEqual({
+      inside: ['base/app', 'clusters/prod/local.yaml', 'clusters/prod/replacements/r.yaml', 'clusters/prod/secrets/a.env', 'clusters/prod/schema.json'],
+      outside: ['../../../../outside', '/etc/kubernetes'],
+    });
+  });
+
+  it('lists the escaping paths of every kustomization of an overlay', () => {
+    const files = new Map([
+      ['clusters/prod/kustomization.yaml', 'resources: [../../base]\n'],
+      ['base/kustomization.yaml', 'resources: [../../secrets-elsewhere]\n'],
+      ['base/notes.md', 'resources: [../../not-a-kustomization]\n'],
+    ]);
+    expect(escapingKustomizeRefs(files)).toEqual(['../../secrets-elsewhere']);
   });
 });

@@ -552,9 +552,12 @@ function helmUnit(c: Candidate, rendered: HelmRendered, layers: readonly ValuesL
   const home = last ? { file: last.file, docIndex: last.docIndex } : { file: c.declared.file, docIndex: c.declared.docIndex };
   const chartDir = c.chartDir ?? '';
   // Every traced change of the release, in a stable order (values path, then object).
-  const others = [...(rendered.attribution ?? new Map<string, NonNullable<HelmRendered["attribution"]> extends ReadonlyMap<string, infer V> ? V : never>())]
+  // The grants a workload's ServiceAccount is bound to come first (a finding about what the agent may read),
+  // then its config, then the rest.
+  const rank = (ref: string) => (/^(ClusterRole|Role|ClusterRoleBinding|RoleBinding|ServiceAccount)\//.test(ref) ? 0 : /^(ConfigMap|Secret)\//.test(ref) ? 1 : 2);
+  const others = [...(rendered.attribution ?? new Map<string, NonNullable<HelmRendered['attribution']> extends ReadonlyMap<string, infer V> ? V : never>())]
     .flatMap(([r, list]) => list.map((ch) => ({ ref: r, valuesPath: ch.valuesPath })))
-    .sort((a, b) => cmp(JSON.stringify(a.valuesPath), JSON.stringify(b.valuesPath)) || cmp(a.ref, b.ref));
+    .sort((a, b) => rank(a.ref) - rank(b.ref) || cmp(JSON.stringify(a.valuesPath), JSON.stringify(b.valuesPath)) || cmp(a.ref, b.ref));
   const objects = rendered.docs.flatMap(({ doc, source }) => {
     const ref = refOf(doc);
     const changes = ref ? rendered.attribution?.get(ref) : undefined;

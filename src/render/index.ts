@@ -18,18 +18,25 @@ import type { Config } from '../config.js';
 import { buildFleet, type ResolvedTrees } from '../fleet.js';
 import { hasTemplates, type Candidate, type HelmRendered } from '../helm/releases.js';
 import { mergedUserValues, type ValuesLayer } from '../helm/values.js';
-import { kustomizationIn } from '../kustomize.js';
+import { isKustomizationPath, kustomizationIn } from '../kustomize.js';
 import type { ChangeSet, Tree } from '../types.js';
 import type { Unit } from '../units.js';
 import { cmp, errorMessage } from '../util.js';
 import { attributeChanges, helmTemplate, missingDependencies, type HelmChartInput } from './helm.js';
-import { kustomizeBuild, remoteKustomizeRefs } from './kustomize.js';
-import { createWorkspace, findTools, type RenderTool, type Workspace } from './tools.js';
+import { escapingKustomizeRefs, kustomizeBuild, localKustomizeRefs, remoteKustomizeRefs } from './kustomize.js';
+import { createWorkspace, findTools, materialize, type RenderTool, type Workspace } from './tools.js';
 
 /** Most renders of one kind per side: a change touching more keeps the static analysis for the rest. */
 const MAX_RENDERS = 24;
+/**
+ * Most `kustomize build`s (both sides together) spent on overlays whose static build is already exact: one
+ * build of a fleet overlay costs about 0.3 s of CPU here, two run at once.
+ */
+const OVERLAY_BUILD_BUDGET = 8;
 /** One render's time limit. */
 const TIMEOUT_MS = 30_000;
+/** The whole rendering phase's time limit: renders not started by then are read statically. */
+const TOTAL_MS = 120_000;
 /** Values keys traced per release (one extra `helm template` each). */
 const MAX_ATTRIBUTED_KEYS = 8;
 /** Renders run at once (the runner has two cores). */
@@ -47,7 +54,7 @@ export interface RenderOptions {
 export async function resolveWithRendering(config: Config, base: Tree, head: Tree, changes: ChangeSet, opts: RenderOptions = {}): Promise<{ resolved: ResolvedTrees; notes: string[] }> {
   const planned = buildFleet(config, base, head, changes);
   const changed = new Set(changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])));
-  const overlays = { base: overlaysToRender(planned.sides.base.units, base, changed), head: overlaysToRender(planned.sides.head.units, head, changed) };
+  const overlays = overlaysOnBothSides(planned, { base, head }, changed);
   const charts = { base: chartsToRender(planned.sides.base.releases ?? [], base, changed), head: chartsToRender(planned.sides.head.releases ?? [], head, changed) };
   const wanted = overlays.base.length + overlays.head.length + charts.base.length + charts.head.length;
   if (!wanted) return { resolved: planned, notes: [] };
@@ -68,19 +75,18 @@ export async function resolveWithRendering(config: Config, base: Tree, head: Tre
     const kustomize = new Map<string, { base?: Record<string, unknown>[]; head?: Record<string, unknown>[] }>();
     const helm = new Map<string, { base?: HelmRendered; head?: HelmRendered }>();
     if (tools.kubectl) {
-      const ids = [...new Set([...overlays.head, ...overlays.base].map((u) => u.id))].sort(cmp);
-      if (ids.length > MAX_RENDERS) notes.push(`${ids.length} changed overlays; the first ${MAX_RENDERS} were rendered, the rest built statically`);
-      for (const id of ids.slice(0, MAX_RENDERS)) {
-        const sides = { head: overlays.head.find((u) => u.id === id), base: overlays.base.find((u) => u.id === id) };
-        jobs.push(async () => {
-          const [h, b] = await Promise.all([
-            sides.head ? renderOverlay(tools.kubectl!, ws, head, sides.head, timeoutMs, notes) : undefined,
-            sides.base ? renderOverlay(tools.kubectl!, ws, base, sides.base, timeoutMs, notes) : undefined,
-          ]);
-          if ((sides.head && !h) || (sides.base && !b)) return;
-          kustomize.set(id, { ...(h ? { head: h } : {}), ...(b ? { base: b } : {}) });
-        });
-      }
+      const chosen = chooseOverlays(overlays, { base, head }, notes);
+      jobs.push(async () => {
+        // One side's files are written once for all its builds; head first, then base.
+        const h = await renderOverlays(tools.kubectl!, ws, head, overlays.head.filter((u) => chosen.has(u.id)), timeoutMs, notes);
+        const b = await renderOverlays(tools.kubectl!, ws, base, overlays.base.filter((u) => chosen.has(u.id)), timeoutMs, notes);
+        for (const id of chosen) {
+          const inHead = overlays.head.some((u) => u.id === id);
+          const inBase = overlays.base.some((u) => u.id === id);
+          if ((inHead && !h.has(id)) || (inBase && !b.has(id))) continue;
+          kustomize.set(id, { ...(h.has(id) ? { head: h.get(id)! } : {}), ...(b.has(id) ? { base: b.get(id)! } : {}) });
+        }
+      });
     }
     if (tools.helm) {
       if (charts.head.length > MAX_RENDERS) notes.push(`${charts.head.length} changed Helm releases; the first ${MAX_RENDERS} were rendered, the rest read statically`);
@@ -90,7 +96,7 @@ export async function resolveWithRendering(config: Config, base: Tree, head: Tre
       }
       // A release only the base has (the change removes it) keeps its static reading on the base.
     }
-    await runLimited(jobs, CONCURRENCY);
+    await runLimited(jobs, CONCURRENCY, Date.now() + TOTAL_MS, (count) => notes.push(`rendering stopped after ${TOTAL_MS / 1000} s: ${count} more renders were skipped and read statically`));
     if (!kustomize.size && !helm.size) return { resolved: planned, notes };
     const resolved = buildFleet(config, base, head, changes, { renders: { kustomize, helm }, reuse: planned.reuse });
     const done = [...kustomize.keys()].map((id) => `overlay ${id}`).concat([...helm.keys()].map((id) => `release ${id.replace(/^helm:/, '')}`));
@@ -105,9 +111,56 @@ function listing(items: readonly string[]): string {
   return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
 }
 
-/** Units built from a kustomization whose inputs the change touches. */
+/** Units built from a kustomization whose inputs (on this side) the change touches. */
 function overlaysToRender(units: readonly Unit[], tree: Tree, changed: ReadonlySet<string>): Unit[] {
-  return units.filter((u) => !u.id.startsWith('helm:') && kustomizationIn(tree, u.root) !== undefined && [...u.files].some((f) => changed.has(f)));
+  return units.filter((u) => !u.id.startsWith('helm:') && kustomizationIn(tree, u.root) !== undefined && overlayPaths(tree, u).some((f) => changed.has(f)));
+}
+
+/** The overlays to consider on both sides: touched on either side, taken on every side that has them (both rendered, or neither). */
+function overlaysOnBothSides(planned: ResolvedTrees, trees: { base: Tree; head: Tree }, changed: ReadonlySet<string>): { base: Unit[]; head: Unit[] } {
+  const touched = new Set([...overlaysToRender(planned.sides.head.units, trees.head, changed), ...overlaysToRender(planned.sides.base.units, trees.base, changed)].map((u) => u.id));
+  const pick = (units: readonly Unit[], tree: Tree) => units.filter((u) => touched.has(u.id) && !u.id.startsWith('helm:') && kustomizationIn(tree, u.root) !== undefined);
+  return { head: pick(planned.sides.head.units, trees.head), base: pick(planned.sides.base.units, trees.base) };
+}
+
+/**
+ * Kustomization fields the static build (src/kustomize.ts) applies as kustomize does. An overlay using any
+ * other (replacements, vars, secretGenerator, transformers, generators, helmCharts, crds, openapi,
+ * configurations, generatorOptions …) is only approximated statically.
+ */
+const STATIC_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix', 'patches', 'patchesStrategicMerge', 'patchesJson6902', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'configMapGenerator']);
+
+/** The fields of an overlay's kustomizations that the static build only approximates. */
+function approximated(tree: Tree, u: Unit): string[] {
+  const out = new Set<string>();
+  for (const f of u.files) {
+    if (!isKustomizationPath(f)) continue;
+    const doc = tree.files.get(f)?.docs[0];
+    if (doc && typeof doc === 'object' && !Array.isArray(doc)) for (const k of Object.keys(doc)) if (!STATIC_FIELDS.has(k)) out.add(k);
+  }
+  return [...out].sort(cmp);
+}
+
+/**
+ * Which changed overlays to render. Those the static build only approximates always are; the others (their
+ * static build is exact, kustomize would confirm it) while the whole stays within the render budget: a
+ * change to a base shared by dozens of clusters is not worth a dozen seconds of identical builds.
+ */
+function chooseOverlays(overlays: { base: Unit[]; head: Unit[] }, trees: { base: Tree; head: Tree }, notes: string[]): Set<string> {
+  const ids = [...new Set([...overlays.head, ...overlays.base].map((u) => u.id))].sort(cmp);
+  const unitOf = (id: string) => ({ head: overlays.head.find((u) => u.id === id), base: overlays.base.find((u) => u.id === id) });
+  const builds = (id: string) => (unitOf(id).head ? 1 : 0) + (unitOf(id).base ? 1 : 0);
+  const needed = ids.filter((id) => {
+    const u = unitOf(id);
+    return (u.head && approximated(trees.head, u.head).length) || (u.base && approximated(trees.base, u.base).length);
+  });
+  const exact = ids.filter((id) => !needed.includes(id));
+  const chosen = new Set(needed.slice(0, MAX_RENDERS));
+  if (needed.length > MAX_RENDERS) notes.push(`${needed.length} changed overlays use kustomize features the static build only approximates; the first ${MAX_RENDERS} were rendered, the rest built statically`);
+  const total = [...chosen, ...exact].reduce((n, id) => n + builds(id), 0);
+  if (total <= OVERLAY_BUILD_BUDGET) for (const id of exact) chosen.add(id);
+  else if (exact.length) notes.push(`${exact.length} changed overlays were built statically, not rendered (${total} kustomize builds are over the budget of ${OVERLAY_BUILD_BUDGET}; they use only kustomize features the static build applies exactly): ${listing(exact.map((id) => unitOf(id).head?.root ?? unitOf(id).base?.root ?? id))}`);
+  return chosen;
 }
 
 /** Releases of charts in the repository (with templates) whose chart files or values the change touches. */
@@ -120,36 +173,85 @@ function chartsToRender(releases: readonly Candidate[], tree: Tree, changed: Rea
   });
 }
 
-/** Every file an overlay reads, plus the other files of the directories holding its kustomizations (components, env files). */
-function overlayFiles(tree: Tree, u: Unit): Map<string, string> {
-  const dirs = new Set([...u.files].map((f) => posix.dirname(f)));
-  const out = new Map<string, string>();
-  for (const p of tree.paths) {
-    if (!u.files.has(p) && !dirs.has(posix.dirname(p))) continue;
-    const text = tree.readFile(p);
-    if (text !== null) out.set(p, text);
+const inputsCache = new WeakMap<Tree, WeakMap<Unit, string[]>>();
+
+/**
+ * Every file an overlay's build reads: the static build's files, and every local path its kustomizations
+ * load that the static build does not follow (secretGenerator env files, replacements, transformers,
+ * crds, openapi …; a directory brings the files under it).
+ */
+function overlayPaths(tree: Tree, u: Unit): string[] {
+  let perTree = inputsCache.get(tree);
+  if (!perTree) inputsCache.set(tree, (perTree = new WeakMap()));
+  const known = perTree.get(u);
+  if (known) return known;
+  const out = new Set(u.files);
+  const refs = new Set<string>();
+  for (const f of u.files) {
+    if (!isKustomizationPath(f)) continue;
+    const doc = tree.files.get(f)?.docs[0];
+    if (doc && typeof doc === 'object' && !Array.isArray(doc)) for (const r of localKustomizeRefs(f, doc as Record<string, unknown>).inside) refs.add(r);
   }
+  if (refs.size) for (const p of tree.paths) if (refs.has(p) || [...refs].some((r) => r === '' || p.startsWith(`${r}/`))) out.add(p);
+  const list = [...out].sort(cmp);
+  perTree.set(u, list);
+  return list;
+}
+
+/** Texts of paths of a tree: YAML from memory, the rest in one batch read. */
+async function textsOf(tree: Tree, paths: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const rest: string[] = [];
+  for (const p of paths) {
+    const f = tree.files.get(p);
+    if (f && !f.error) out.set(p, f.text);
+    else rest.push(p);
+  }
+  if (tree.readMany) for (const [p, bytes] of await tree.readMany(rest)) out.set(p, Buffer.from(bytes).toString('utf8'));
+  else
+    for (const p of rest) {
+      const t = tree.readFile(p);
+      if (t !== null) out.set(p, t);
+    }
   return out;
 }
 
-async function renderOverlay(kubectl: RenderTool, ws: Workspace, tree: Tree, u: Unit, timeoutMs: number, notes: string[]): Promise<Record<string, unknown>[] | undefined> {
-  const files = overlayFiles(tree, u);
-  const remote = remoteKustomizeRefs(files);
-  if (remote.length) {
-    notes.push(`overlay ${u.root || '.'} (${tree.side}) was not rendered: it refers to remote resources (${listing(remote)}), which would need the network; the static build was used`);
-    return undefined;
+/** Renders one side's overlays from one copy of their files, two builds at a time; the rendered ones by unit id. */
+async function renderOverlays(kubectl: RenderTool, ws: Workspace, tree: Tree, units: readonly Unit[], timeoutMs: number, notes: string[]): Promise<Map<string, Record<string, unknown>[]>> {
+  const out = new Map<string, Record<string, unknown>[]>();
+  if (!units.length) return out;
+  const perUnit = new Map(units.map((u) => [u.id, overlayPaths(tree, u)] as const));
+  const texts = await textsOf(tree, [...new Set([...perUnit.values()].flat())].sort(cmp));
+  const buildable: Array<{ u: Unit; files: Map<string, string> }> = [];
+  for (const u of units) {
+    const files = new Map(perUnit.get(u.id)!.flatMap((p) => (texts.has(p) ? [[p, texts.get(p)!] as const] : [])));
+    const remote = remoteKustomizeRefs(files);
+    const escaping = escapingKustomizeRefs(files);
+    if (remote.length) notes.push(`overlay ${u.root || '.'} (${tree.side}) was not rendered: it refers to remote resources (${listing(remote)}), which would need the network; the static build was used`);
+    else if (escaping.length) notes.push(`overlay ${u.root || '.'} (${tree.side}) was not rendered: it refers to paths outside the repository (${listing(escaping)}); the static build was used`);
+    else buildable.push({ u, files });
   }
+  if (!buildable.length) return out;
+  let root: string;
   try {
-    const r = await kustomizeBuild(kubectl, ws, u.root || '.', files, timeoutMs);
-    if ('error' in r) {
-      notes.push(`overlay ${u.root || '.'} (${tree.side}) could not be rendered (${r.error}); the static build was used`);
-      return undefined;
-    }
-    return r.docs;
+    root = materialize(ws, [...new Map(buildable.flatMap(({ files }) => [...files])).entries()].map(([path, text]) => ({ path, text })), `overlays-${tree.side}`);
   } catch (e) {
-    notes.push(`overlay ${u.root || '.'} (${tree.side}) could not be rendered (${errorMessage(e)}); the static build was used`);
-    return undefined;
+    notes.push(`overlays (${tree.side}) could not be written for rendering (${errorMessage(e)}); the static builds were used`);
+    return out;
   }
+  await runLimited(
+    buildable.map(({ u, files }) => async () => {
+      try {
+        const r = await kustomizeBuild(kubectl, ws, u.root || '.', files, timeoutMs, root);
+        if ('error' in r) notes.push(`overlay ${u.root || '.'} (${tree.side}) could not be rendered (${r.error}); the static build was used`);
+        else out.set(u.id, r.docs);
+      } catch (e) {
+        notes.push(`overlay ${u.root || '.'} (${tree.side}) could not be rendered (${errorMessage(e)}); the static build was used`);
+      }
+    }),
+    CONCURRENCY,
+  );
+  return out;
 }
 
 /** The chart's files (byte-exact: a vendored subchart may be a `.tgz`) and the release's values, for helm. */
@@ -240,11 +342,17 @@ function chartDirs(tree: Tree, chartDir: string): string[] {
   return out;
 }
 
-/** Runs jobs with at most `n` at once. */
-async function runLimited(jobs: ReadonlyArray<() => Promise<void>>, n: number): Promise<void> {
+/** Runs jobs with at most `n` at once; past the deadline (ms since epoch) the jobs not yet started are skipped, and `onSkip` told how many. */
+async function runLimited(jobs: ReadonlyArray<() => Promise<void>>, n: number, deadline = Infinity, onSkip?: (count: number) => void): Promise<void> {
   let next = 0;
+  let skipped = 0;
   const worker = async () => {
-    while (next < jobs.length) await jobs[next++]();
+    while (next < jobs.length) {
+      const job = jobs[next++];
+      if (Date.now() > deadline) skipped++;
+      else await job();
+    }
   };
   await Promise.all(Array.from({ length: Math.min(n, jobs.length) }, worker));
+  if (skipped) onSkip?.(skipped);
 }

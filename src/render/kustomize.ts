@@ -74,6 +74,45 @@ function existsLocally(files: ReadonlyMap<string, string>, path: string): boolea
   return false;
 }
 
+/**
+ * The local paths a kustomization loads, resolved to repository paths (the kustomization at `path`);
+ * `outside` lists those that climb out of the repository (`../../..` past its root): kustomize's load
+ * restrictor limits files, not the directories of further kustomizations, so a build would read them.
+ */
+export function localKustomizeRefs(path: string, doc: Record<string, unknown>): { inside: string[]; outside: string[] } {
+  const dir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
+  const inside: string[] = [];
+  const outside: string[] = [];
+  for (const { value } of loadedPaths(doc)) {
+    if (URL_LIKE.test(value)) continue;
+    const clean = value.split('?')[0] ?? value;
+    if (posix.isAbsolute(clean)) {
+      outside.push(value);
+      continue;
+    }
+    const resolved = posix.normalize(posix.join(dir || '.', clean)).replace(/\/+$/, '');
+    if (resolved === '..' || resolved.startsWith('../')) outside.push(value);
+    else inside.push(resolved === '.' ? '' : resolved);
+  }
+  return { inside, outside };
+}
+
+/** Paths of the kustomizations in `files` that leave the repository (absolute, or `..` past its root). */
+export function escapingKustomizeRefs(files: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [path, text] of files) {
+    if (!isKustomizationPath(path)) continue;
+    let doc: Record<string, unknown> | undefined;
+    try {
+      doc = asMap(jsyaml.load(text, LOAD_OPTIONS));
+    } catch {
+      continue;
+    }
+    if (doc) for (const v of localKustomizeRefs(path, doc).outside) if (!out.includes(v)) out.push(v);
+  }
+  return out;
+}
+
 /** Remote resources / components / bases (URLs, git refs) of the kustomizations in `files`: rendering those would reach the network. */
 export function remoteKustomizeRefs(files: ReadonlyMap<string, string>): string[] {
   const out: string[] = [];
@@ -111,6 +150,8 @@ export async function kustomizeBuild(
   root: string,
   files: ReadonlyMap<string, string>,
   timeoutMs: number,
+  /** The repository files already written under this directory (by materialize) for several builds of one side: neither written nor removed here. */
+  materialized?: string,
 ): Promise<{ docs: Record<string, unknown>[] } | { error: string }> {
   const overlay = root === '.' ? '' : root.replace(/\/+$/, '');
   if (overlay.startsWith('/') || overlay.split('/').includes('..') || overlay.includes('\0')) return { error: `overlay path ${JSON.stringify(root)} refused` };
@@ -119,15 +160,21 @@ export async function kustomizeBuild(
   }
   const remote = remoteKustomizeRefs(files);
   if (remote.length) return { error: `refers to remote resources (${remote.join(', ')}), which would need the network` };
+  const escaping = escapingKustomizeRefs(files);
+  if (escaping.length) return { error: `refers to paths outside the repository (${escaping.join(', ')})` };
 
-  // A fresh dir per build: base and head, and overlays sharing bases, never see each other's files.
+  // A fresh dir per build unless the caller wrote one side's files once for all its builds: base and head
+  // never see each other's files.
   const sub = `kustomize-${++builds}-${randomBytes(4).toString('hex')}`;
   let repoRoot: string;
-  try {
-    repoRoot = materialize(ws, [...files].map(([path, text]) => ({ path, text })), sub);
-  } catch (e) {
-    rmSync(join(ws.dir, sub), { recursive: true, force: true });
-    return { error: e instanceof Error ? e.message : String(e) };
+  if (materialized) repoRoot = materialized;
+  else {
+    try {
+      repoRoot = materialize(ws, [...files].map(([path, text]) => ({ path, text })), sub);
+    } catch (e) {
+      rmSync(join(ws.dir, sub), { recursive: true, force: true });
+      return { error: e instanceof Error ? e.message : String(e) };
+    }
   }
   try {
     const target = overlay ? join(repoRoot, overlay) : repoRoot;
@@ -150,6 +197,6 @@ export async function kustomizeBuild(
     }
     return { docs };
   } finally {
-    rmSync(repoRoot, { recursive: true, force: true });
+    if (!materialized) rmSync(repoRoot, { recursive: true, force: true });
   }
 }
