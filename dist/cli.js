@@ -70,8 +70,14 @@ async function main(argv) {
   if (!FORMATS.includes(format)) fail(2, `--format must be one of ${FORMATS.join(", ")}, not "${format}"`);
   const failOn = values["fail-on"];
   if (failOn !== void 0 && !LEVELS.includes(failOn)) fail(2, `--fail-on must be one of ${LEVELS.join(", ")}, not "${failOn}"`);
-  const { check } = await import("./chunks/check-X2FB366T.js");
-  const { UsageError } = await import("./chunks/errors-BKUBSB62.js");
+  const { check } = await import("./chunks/check-U5RRWAQF.js");
+  const { UsageError } = await import("./chunks/errors-JGNSTIUX.js");
+  const timingsFile = process.env.BLAST_RADIUS_TIMINGS;
+  if (timingsFile) {
+    const { timings } = await import("./chunks/timings-B6I7IDY2.js");
+    const { writeFileSync } = await import("node:fs");
+    process.on("exit", () => writeFileSync(timingsFile, JSON.stringify({ phases: timings() })));
+  }
   try {
     return await check({
       repo: values.repo ?? process.cwd(),

@@ -19,13 +19,16 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-5VWF7Y25.js";
+} from "./chunks/chunk-VKEIZGF7.js";
 import {
-  UsageError,
+  UsageError
+} from "./chunks/chunk-XYKW3ZLU.js";
+import "./chunks/chunk-XNG3DQZ7.js";
+import {
   __commonJS,
   __require,
   __toESM
-} from "./chunks/chunk-LC4ICV72.js";
+} from "./chunks/chunk-FDGYIFXX.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

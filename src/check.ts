@@ -18,6 +18,8 @@ import { isTextConfigPath } from './revert.js';
 import { isYamlPath } from './yaml/parse.js';
 import { exitCodeFor } from './score.js';
 import { readTrees } from './tree.js';
+import { addTime, timed, timedAsync, timings } from './timings.js';
+import { performance } from 'node:perf_hooks';
 import type { ChangeSet, Finding, Level, Report, ReportContext, RuleMeta, Tree } from './types.js';
 import { RULES } from '../rules/index.js';
 
@@ -149,6 +151,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const baseTip = resolveCommit(opts.repo, baseRef, 'base');
   const base = mergeBase(opts.repo, baseTip, head);
   // Start reading both trees now: git lists and streams them while the change set and config are read.
+  const readStarted = performance.now();
   const treesRead = readTrees(opts.repo, { base, head, files: [] });
   const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
   let configured: ReturnType<typeof configInForce>;
@@ -164,9 +167,16 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ? readHistory(opts.repo, { baseTip, head, maxCommits: config.history.maxCommits, scope: treesRead.then((trees) => historyScope(changes, trees)) })
     : Promise.resolve({ history: NO_HISTORY, notes: [] });
   const labelsRead = typeof opts.labels === 'function' ? opts.labels(config) : Promise.resolve(opts.labels);
-  const [trees, read, labels] = await Promise.all([treesRead, historyRead, labelsRead]);
+  const [trees, read, labels] = await Promise.all([
+    treesRead.then((t) => (addTime('git', performance.now() - readStarted - (timings().parse ?? 0)), t)),
+    timedAsync('history', () => historyRead),
+    labelsRead,
+  ]);
   // What the change touches is rendered with the real helm / kubectl where they are found (src/render).
+  const renderStarted = performance.now();
   const rendering = await resolveWithRendering(config, trees.base, trees.head, changes);
+  addTime('render', performance.now() - renderStarted - (timings().units ?? 0));
+  const rulesStarted = performance.now();
   const { report } = analyze({
     changes,
     ...trees,
@@ -180,10 +190,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     ...(proposed ? { proposedConfig: proposed } : {}),
     startedAt: started,
   });
+  addTime('rules', performance.now() - rulesStarted);
   const failOn = opts.failOnMode === 'stricter' ? stricterFailOn(opts.failOn, config) : failOnLevel(opts.failOn, config);
   const exitCode = exitCodeFor(report.level, failOn);
   const context: ReportContext = { rules: RULE_METAS, base, head, failOn, exitCode };
-  return { report, exitCode, failOn, context, output: render(report, context, opts.format, opts.color ?? false) };
+  return { report, exitCode, failOn, context, output: timed('report', () => render(report, context, opts.format, opts.color ?? false)) };
 }
 
 /** Renders a report in one of the formats. */

@@ -76,6 +76,13 @@ async function main(argv: string[]): Promise<number> {
 
   const { check } = await import('./check.js');
   const { UsageError } = await import('./errors.js');
+  const timingsFile = process.env.BLAST_RADIUS_TIMINGS;
+  if (timingsFile) {
+    // The benchmark's phase breakdown (src/timings.ts), written however the check ends.
+    const { timings } = await import('./timings.js');
+    const { writeFileSync } = await import('node:fs');
+    process.on('exit', () => writeFileSync(timingsFile, JSON.stringify({ phases: timings() })));
+  }
   try {
     return await check({
       repo: values.repo ?? process.cwd(),

@@ -304,7 +304,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
     notes: [...new Set(notes)].sort(cmp),
     stats: {
       changedFiles: changes.files.length,
-      resources: input.head.objects.length,
+      resources: input.head.parsedObjects ?? input.head.objects.length,
       unparsedFiles: [...head.files.values()].filter((f) => f.error && !changedPaths(changes).has(f.path)).length,
       durationMs: Date.now() - started,
     },

@@ -7,6 +7,7 @@ import type { ChangeSet, KubeObject, ParsedFile, Tree } from './types.js';
 import { isHelmTemplate, isYamlPath, MAX_FILE_BYTES, parseYamlFile } from './yaml/parse.js';
 import { execFileSync } from 'node:child_process';
 import { isKustomizationPath, treeInputs } from './kustomize.js';
+import { timed } from './timings.js';
 import { cmp } from './util.js';
 
 /** A file to put in a tree: its path, content, and (optionally) a content id. */
@@ -26,7 +27,7 @@ function parseOnce(cache: ParseCache, path: string, blob: string, text: string, 
     if (isHelmTemplate(path, text, hasFile)) {
       f = { path, blob, text, docs: [], objects: [], skipped: 'Helm chart template (rendered in a later stage)' };
     } else {
-      f = parseYamlFile(path, blob, text);
+      f = timed('parse', () => parseYamlFile(path, blob, text));
     }
     cache.set(id, f);
   }
@@ -48,15 +49,17 @@ function assemble(
   const sorted = [...files.keys()].sort(cmp);
   const ordered = new Map<string, ParsedFile>();
   const objects: KubeObject[] = [];
+  let parsedObjects = 0;
   for (const p of sorted) {
     let f = files.get(p)!;
+    parsedObjects += f.objects.length;
     // A kustomization file configures a build; it is not applied to a cluster.
     const by = inputs.get(p) ?? (isKustomizationPath(p) && f.objects.length ? p : undefined);
     if (by) f = { ...f, objects: [], input: by };
     ordered.set(p, f);
     objects.push(...f.objects);
   }
-  return { side, commit, files: ordered, objects, paths: paths.sort(cmp), readFile, ...(readBytes ? { readBytes } : {}), ...(readMany ? { readMany } : {}) };
+  return { side, commit, files: ordered, objects, paths: paths.sort(cmp), parsedObjects, readFile, ...(readBytes ? { readBytes } : {}), ...(readMany ? { readMany } : {}) };
 }
 
 /**

@@ -97,6 +97,11 @@ export interface Tree {
   readMany?(paths: readonly string[]): Promise<Map<string, Uint8Array>>;
   /** Every path of the tree (all files, not only YAML). */
   readonly paths: readonly string[];
+  /**
+   * How many Kubernetes objects (documents with `apiVersion` and `kind`, `List` items each) the tree's YAML
+   * holds, kustomizations and patches included: the report's `stats.resources` (DESIGN.md).
+   */
+  readonly parsedObjects?: number;
 }
 
 export type ChangeStatus = 'added' | 'modified' | 'deleted' | 'renamed';

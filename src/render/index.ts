@@ -21,6 +21,7 @@ import { mergedUserValues, type ValuesLayer } from '../helm/values.js';
 import { isKustomizationPath, kustomizationIn } from '../kustomize.js';
 import type { ChangeSet, Tree } from '../types.js';
 import type { Unit } from '../units.js';
+import { timed } from '../timings.js';
 import { cmp, errorMessage } from '../util.js';
 import { attributeChanges, helmTemplate, missingDependencies, type HelmChartInput } from './helm.js';
 import { escapingKustomizeRefs, kustomizeBuild, localKustomizeRefs, remoteKustomizeRefs } from './kustomize.js';
@@ -52,7 +53,7 @@ export interface RenderOptions {
  * to analyse (the static one when nothing was rendered) and notes on what was and was not rendered.
  */
 export async function resolveWithRendering(config: Config, base: Tree, head: Tree, changes: ChangeSet, opts: RenderOptions = {}): Promise<{ resolved: ResolvedTrees; notes: string[] }> {
-  const planned = buildFleet(config, base, head, changes);
+  const planned = timed('units', () => buildFleet(config, base, head, changes));
   const changed = new Set(changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])));
   const overlays = overlaysOnBothSides(planned, { base, head }, changed);
   const charts = { base: chartsToRender(planned.sides.base.releases ?? [], base, changed), head: chartsToRender(planned.sides.head.releases ?? [], head, changed) };
@@ -98,7 +99,7 @@ export async function resolveWithRendering(config: Config, base: Tree, head: Tre
     }
     await runLimited(jobs, CONCURRENCY, Date.now() + TOTAL_MS, (count) => notes.push(`rendering stopped after ${TOTAL_MS / 1000} s: ${count} more renders were skipped and read statically`));
     if (!kustomize.size && !helm.size) return { resolved: planned, notes };
-    const resolved = buildFleet(config, base, head, changes, { renders: { kustomize, helm }, reuse: planned.reuse });
+    const resolved = timed('units', () => buildFleet(config, base, head, changes, { renders: { kustomize, helm }, reuse: planned.reuse }));
     const done = [...kustomize.keys()].map((id) => `overlay ${id}`).concat([...helm.keys()].map((id) => `release ${id.replace(/^helm:/, '')}`));
     notes.push(`rendered with the real tools: ${listing(done.sort(cmp))}`);
     return { resolved, notes };
@@ -113,7 +114,12 @@ function listing(items: readonly string[]): string {
 
 /** Units built from a kustomization whose inputs (on this side) the change touches. */
 function overlaysToRender(units: readonly Unit[], tree: Tree, changed: ReadonlySet<string>): Unit[] {
-  return units.filter((u) => !u.id.startsWith('helm:') && kustomizationIn(tree, u.root) !== undefined && overlayPaths(tree, u).some((f) => changed.has(f)));
+  return units.filter((u) => {
+    if (u.id.startsWith('helm:') || kustomizationIn(tree, u.root) === undefined) return false;
+    for (const f of u.files) if (changed.has(f)) return true;
+    // Inputs the static build does not list come only from fields it does not follow.
+    return approximated(tree, u).length > 0 && overlayPaths(tree, u).some((f) => changed.has(f));
+  });
 }
 
 /** The overlays to consider on both sides: touched on either side, taken on every side that has them (both rendered, or neither). */
@@ -130,8 +136,20 @@ function overlaysOnBothSides(planned: ResolvedTrees, trees: { base: Tree; head: 
  */
 const STATIC_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix', 'patches', 'patchesStrategicMerge', 'patchesJson6902', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'configMapGenerator']);
 
+const approximatedCache = new WeakMap<Tree, WeakMap<Unit, string[]>>();
+
 /** The fields of an overlay's kustomizations that the static build only approximates. */
 function approximated(tree: Tree, u: Unit): string[] {
+  let perTree = approximatedCache.get(tree);
+  if (!perTree) approximatedCache.set(tree, (perTree = new WeakMap()));
+  const known = perTree.get(u);
+  if (known) return known;
+  const list = approximatedFields(tree, u);
+  perTree.set(u, list);
+  return list;
+}
+
+function approximatedFields(tree: Tree, u: Unit): string[] {
   const out = new Set<string>();
   for (const f of u.files) {
     if (!isKustomizationPath(f)) continue;

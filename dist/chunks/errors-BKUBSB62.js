@@ -1,7 +1,0 @@
-import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);
-import {
-  UsageError
-} from "./chunk-LC4ICV72.js";
-export {
-  UsageError
-};
