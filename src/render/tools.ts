@@ -81,7 +81,8 @@ const PROBE_TIMEOUT_MS = 15_000;
 
 const versionCache = new Map<string, { version: string } | { error: string }>();
 
-function isExecutableFile(path: string): boolean {
+/** True for an existing regular file the process may execute. */
+export function isExecutableFile(path: string): boolean {
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);

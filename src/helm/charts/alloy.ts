@@ -21,8 +21,9 @@
  * option of later chart versions (`alloy.secret`) is not in 1.11.1 and is not rendered.
  */
 import type { YamlPath } from '../../types.js';
-import { asList, asMap, asString, getIn } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { asList, asMap, getIn } from '../../yaml/walk.js';
+import { clusterRoleBinding, fullname, serviceAccount, spotIfSet, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, text, textOr, truthy } from '../template.js';
 import { coalesce } from '../values.js';
 
 /**
@@ -135,19 +136,6 @@ const DEFAULTS: Readonly<Record<string, unknown>> = {
   },
 };
 
-/** Helm's truthiness (`if`): false, 0, null, empty string / list / map are false. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-/** A scalar as the template prints it (`{{ x }}`), or the fallback for a missing / non-scalar value. */
-function str(v: unknown, fallback = ''): string {
-  return asString(v) ?? fallback;
-}
-
 /** The items of a list value that are mappings (toYaml of anything else would not be a valid entry). */
 function maps(v: unknown): Record<string, unknown>[] {
   return asList(v).flatMap((x) => (asMap(x) ? [asMap(x)!] : []));
@@ -164,19 +152,19 @@ function alloyValues(values: Values): { v: Record<string, unknown>; root: (path:
 }
 
 function imageOf(values: Values): string {
-  const registry = str(values.get(['global', 'image', 'registry'])) || str(values.get(['image', 'registry']));
-  const repository = str(values.get(['image', 'repository']), 'grafana/alloy');
-  const digest = str(values.get(['image', 'digest']));
-  const tag = str(values.get(['image', 'tag']));
+  const registry = text(values.get(['global', 'image', 'registry'])) || text(values.get(['image', 'registry']));
+  const repository = textOr(values.get(['image', 'repository']), 'grafana/alloy');
+  const digest = text(values.get(['image', 'digest']));
+  const tag = text(values.get(['image', 'tag']));
   const id = digest ? `@${digest.startsWith('sha256:') ? digest : `sha256:${digest}`}` : `:${tag || 'v1.18.1'}`;
   return `${registry}/${repository}${id}`;
 }
 
 function reloaderImageOf(values: Values): string {
-  const registry = str(values.get(['global', 'image', 'registry'])) || str(values.get(['configReloader', 'image', 'registry']));
-  const repository = str(values.get(['configReloader', 'image', 'repository']));
-  const digest = str(values.get(['configReloader', 'image', 'digest']));
-  const tag = str(values.get(['configReloader', 'image', 'tag']));
+  const registry = text(values.get(['global', 'image', 'registry'])) || text(values.get(['configReloader', 'image', 'registry']));
+  const repository = text(values.get(['configReloader', 'image', 'repository']));
+  const digest = text(values.get(['configReloader', 'image', 'digest']));
+  const tag = text(values.get(['configReloader', 'image', 'tag']));
   const id = digest ? `@${digest.startsWith('sha256:') ? digest : `sha256:${digest}`}` : `:${tag || 'v0.8.0'}`;
   return `${registry}/${repository}${id}`;
 }
@@ -191,8 +179,8 @@ export const alloyChart: ChartAdapter = {
   render(release: ReleaseInfo, values: Values): RenderedDoc[] {
     const { v: av, root } = alloyValues(values);
     const name = fullname(release, values);
-    const appName = str(values.get(['nameOverride'])) || 'alloy';
-    const namespace = str(values.get(['namespaceOverride'])) || release.namespace;
+    const appName = text(values.get(['nameOverride'])) || 'alloy';
+    const namespace = text(values.get(['namespaceOverride'])) || release.namespace;
     const ns = namespace ? { namespace } : {};
     const selector = { 'app.kubernetes.io/name': appName, 'app.kubernetes.io/instance': release.name };
     const labels = {
@@ -202,41 +190,28 @@ export const alloyChart: ChartAdapter = {
       'app.kubernetes.io/part-of': 'alloy',
     };
     // A spot only when the user set the path; else the release's anchor.
-    const ifSet = (path: YamlPath, innerLine?: number): ValuesSpot | undefined =>
-      values.isSet(path) ? { path, ...(innerLine !== undefined ? { innerLine } : {}) } : undefined;
+    const ifSet = spotIfSet(values);
 
     const cm = asMap(av.configMap) ?? {};
-    const key = str(cm.key) || 'config.alloy';
-    const cmName = str(cm.name) || name;
-    const userContent = truthy(cm.content) ? str(cm.content, '') : undefined;
+    const key = text(cm.key) || 'config.alloy';
+    const cmName = text(cm.name) || name;
+    const userContent = truthy(cm.content) ? text(cm.content) : undefined;
     const saCreate = truthy(values.get(['serviceAccount', 'create']));
-    const saName = str(values.get(['serviceAccount', 'name'])) || (saCreate ? name : 'default');
+    const saName = serviceAccountName(values, name);
     const saSpot = (): ValuesSpot | undefined => ifSet(['serviceAccount', 'name']) ?? ifSet(['serviceAccount', 'create']);
     const out: RenderedDoc[] = [];
 
     if (saCreate) {
-      const annotations = asMap(values.get(['serviceAccount', 'annotations']));
-      out.push({
-        doc: {
-          apiVersion: 'v1',
-          kind: 'ServiceAccount',
-          automountServiceAccountToken: values.get(['serviceAccount', 'automountServiceAccountToken']) !== false,
-          metadata: {
-            name: saName,
-            ...ns,
-            labels: { ...labels, 'app.kubernetes.io/component': 'rbac', ...(asMap(values.get(['serviceAccount', 'additionalLabels'])) ?? {}) },
-            ...(annotations && Object.keys(annotations).length ? { annotations } : {}),
-          },
-        },
-        spot: () => saSpot(),
-      });
+      const saLabels = { ...labels, 'app.kubernetes.io/component': 'rbac', ...(asMap(values.get(['serviceAccount', 'additionalLabels'])) ?? {}) };
+      const automount = values.get(['serviceAccount', 'automountServiceAccountToken']) !== false;
+      out.push({ doc: serviceAccount({ name: saName, ...ns, labels: saLabels }, values.get(['serviceAccount', 'annotations']), automount), spot: () => saSpot() });
     }
 
     if (truthy(cm.create)) {
       // `|-` block with the text re-indented: trailing newlines go, lines keep their numbers.
-      const text = (userContent ?? ALLOY_EXAMPLE_CONFIG).replace(/\n+$/, '');
+      const body = (userContent ?? ALLOY_EXAMPLE_CONFIG).replace(/\n+$/, '');
       out.push({
-        doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cmName, ...ns, labels: { ...labels, 'app.kubernetes.io/component': 'config' } }, data: { [key]: text } },
+        doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: cmName, ...ns, labels: { ...labels, 'app.kubernetes.io/component': 'config' } }, data: { [key]: body } },
         spot: (path, innerLine) => {
           if (path[0] !== 'data') return undefined;
           // The built-in example is nobody's line: the anchor (controller.type) stands for it.
@@ -258,7 +233,7 @@ export const alloyChart: ChartAdapter = {
       const subjects = [{ kind: 'ServiceAccount', name: saName, ...ns }];
       const bindingSpot = (path: YamlPath) => (path[0] === 'subjects' ? saSpot() : ifSet(['rbac', 'create']));
       const rbacLabels = { ...labels, 'app.kubernetes.io/component': 'rbac' };
-      const namespaces = asList(values.get(['rbac', 'namespaces'])).map((n) => str(n)).filter((n) => n !== '');
+      const namespaces = asList(values.get(['rbac', 'namespaces'])).map((n) => text(n)).filter((n) => n !== '');
       if (namespaces.length > 0) {
         namespaces.forEach((roleNs, k) => {
           const nsSpot = (path: YamlPath) => (path[0] === 'metadata' ? ifSet(['rbac', 'namespaces', k]) : undefined);
@@ -282,16 +257,7 @@ export const alloyChart: ChartAdapter = {
           doc: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels: rbacLabels }, rules: [...rules, ...clusterRules] },
           spot: ruleSpot,
         });
-        out.push({
-          doc: {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'ClusterRoleBinding',
-            metadata: { name, labels: rbacLabels },
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-            subjects,
-          },
-          spot: bindingSpot,
-        });
+        out.push({ doc: clusterRoleBinding({ name, labels: rbacLabels }, name, saName, namespace || null), spot: bindingSpot });
       }
     }
 
@@ -299,18 +265,18 @@ export const alloyChart: ChartAdapter = {
     const kind = type === 'daemonset' ? 'DaemonSet' : type === 'deployment' ? 'Deployment' : type === 'statefulset' ? 'StatefulSet' : undefined;
     if (!kind) return out;
 
-    const listenPort = str(av.listenPort, '12345');
-    const extraArgs = asList(av.extraArgs).map((a) => str(a));
+    const listenPort = textOr(av.listenPort, '12345');
+    const extraArgs = asList(av.extraArgs).map((a) => text(a));
     const clustering = truthy(asMap(av.clustering)?.enabled);
     const args = [
       'run',
       `/etc/alloy/${key}`,
-      `--storage.path=${str(av.storagePath)}`,
-      `--server.http.listen-addr=${str(av.listenAddr)}:${listenPort}`,
-      `--server.http.ui-path-prefix=${str(av.uiPathPrefix)}`,
+      `--storage.path=${text(av.storagePath)}`,
+      `--server.http.listen-addr=${text(av.listenAddr)}:${listenPort}`,
+      `--server.http.ui-path-prefix=${text(av.uiPathPrefix)}`,
       ...(truthy(av.enableReporting) ? [] : ['--disable-reporting']),
       ...(clustering ? ['--cluster.enabled=true', `--cluster.join-addresses=${name}-cluster`] : []),
-      ...(truthy(av.stabilityLevel) ? [`--stability.level=${str(av.stabilityLevel)}`] : []),
+      ...(truthy(av.stabilityLevel) ? [`--stability.level=${text(av.stabilityLevel)}`] : []),
     ];
     const fixedArgs = args.length;
     args.push(...extraArgs);
@@ -345,7 +311,7 @@ export const alloyChart: ChartAdapter = {
       ...(maps(values.get(['controller', 'initContainers'])).length ? { initContainers: maps(values.get(['controller', 'initContainers'])) } : {}),
       containers,
       ...(truthy(values.get(['controller', 'hostNetwork'])) ? { hostNetwork: true } : {}),
-      dnsPolicy: str(values.get(['controller', 'dnsPolicy']), 'ClusterFirst'),
+      dnsPolicy: textOr(values.get(['controller', 'dnsPolicy']), 'ClusterFirst'),
       ...(truthy(values.get(['controller', 'nodeSelector'])) ? { nodeSelector: values.get(['controller', 'nodeSelector']) } : {}),
       ...(truthy(values.get(['controller', 'tolerations'])) ? { tolerations: values.get(['controller', 'tolerations']) } : {}),
       volumes: [{ name: 'config', configMap: { name: cmName } }, ...maps(asMap(values.get(['controller', 'volumes']))?.extra)],

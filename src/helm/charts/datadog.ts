@@ -30,8 +30,9 @@
  */
 import type { YamlPath } from '../../types.js';
 import { lineOf } from '../../yaml/lines.js';
-import { asList, asMap, asString } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { asList, asMap } from '../../yaml/walk.js';
+import { clusterRoleBinding, fullname, objectMeta, serviceAccount, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { text, truthy, withDefault } from '../template.js';
 
 /** Defaults of the knobs read here (DataDog/helm-charts charts/datadog/values.yaml, chart 3.240.0). */
 const DEFAULTS = {
@@ -89,19 +90,6 @@ const DEFAULTS = {
   },
   providers: { gke: { autopilot: false, gdc: false } },
 } as const;
-
-/** Helm's truthiness (`if`): false, 0, "", null and empty collections are false; the string "false" is true. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-/** What `{{ x | quote }}` prints inside the quotes (nil prints nothing). */
-function text(v: unknown): string {
-  return asString(v) ?? '';
-}
 
 type Version = readonly [number, number, number];
 
@@ -345,7 +333,7 @@ function ownEnv(c: Ctx, key: string): Env[] {
 
 function logLevel(c: Ctx, key: string): Env[] {
   const own = c.get(['agents', 'containers', key, 'logLevel']);
-  return truthy(c.get(['datadog', 'logLevel'])) ? [val('DD_LOG_LEVEL', text(truthy(own) ? own : c.get(['datadog', 'logLevel'])))] : [];
+  return truthy(c.get(['datadog', 'logLevel'])) ? [val('DD_LOG_LEVEL', text(withDefault(c.get(['datadog', 'logLevel']), own)))] : [];
 }
 
 /** The agent container's env (`_container-agent.yaml`): the leader election and event collection variables when no cluster agent is enabled. */
@@ -437,7 +425,7 @@ function docOf(doc: Record<string, unknown>, spots: Spots): RenderedDoc {
 }
 
 function meta(c: Ctx, name: string, labels: Record<string, string>, namespaced = true): Record<string, unknown> {
-  return { name, ...(namespaced && c.ns !== null ? { namespace: c.ns } : {}), labels };
+  return objectMeta(name, namespaced ? c.ns : null, labels);
 }
 
 function chartLabels(c: Ctx): Record<string, string> {
@@ -555,17 +543,8 @@ function agentRbac(c: Ctx): RenderedDoc[] {
   const sa = c.serviceAccount();
   return [
     docOf({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(c, c.full, labels, false), rules: rules.map((r) => r.rule) }, spots),
-    docOf(
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: meta(c, c.full, labels, false),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: c.full },
-        subjects: [{ kind: 'ServiceAccount', name: sa, ...(c.ns !== null ? { namespace: c.ns } : {}) }],
-      },
-      new Spots(),
-    ),
-    docOf({ apiVersion: 'v1', kind: 'ServiceAccount', automountServiceAccountToken: truthy(c.get(['agents', 'rbac', 'automountServiceAccountToken'])), metadata: meta(c, sa, labels) }, new Spots()),
+    docOf(clusterRoleBinding(meta(c, c.full, labels, false), c.full, sa, c.ns), new Spots()),
+    docOf(serviceAccount(meta(c, sa, labels), undefined, truthy(c.get(['agents', 'rbac', 'automountServiceAccountToken']))), new Spots()),
   ];
 }
 
@@ -628,7 +607,7 @@ function clusterAgent(c: Ctx): RenderedDoc[] {
       spots,
     ),
   ];
-  if (c.on(['clusterAgent', 'rbac', 'create'])) out.push(docOf({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(c, sa, labels) }, new Spots()));
+  if (c.on(['clusterAgent', 'rbac', 'create'])) out.push(docOf(serviceAccount(meta(c, sa, labels)), new Spots()));
   return out;
 }
 

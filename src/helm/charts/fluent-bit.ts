@@ -24,8 +24,9 @@
  */
 import type { YamlPath } from '../../types.js';
 import { lineOf } from '../../yaml/lines.js';
-import { asList, asMap, asString, getIn } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { asList, asMap, getIn } from '../../yaml/walk.js';
+import { chartLabel, clusterRoleBinding, fullname, objectMeta, serviceAccount, trunc63, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, text, truthy } from '../template.js';
 
 const CHART_VERSION = '0.58.1';
 const APP_VERSION = '5.1.1';
@@ -95,19 +96,6 @@ const MAIN_BLOCKS = ['service', 'inputs', 'filters', 'outputs'] as const;
 const POD: YamlPath = ['spec', 'template', 'spec'];
 const CONTAINER: YamlPath = [...POD, 'containers', 0];
 
-/** Go template truthiness (`if`, `with`, `default`): false, 0, "", null, empty lists and maps are false. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-/** A string the template would print (`{{ x }}`): scalars as Go prints them, anything else empty. */
-function text(v: unknown): string {
-  return asString(v) ?? '';
-}
-
 /** A scalar as `{{ x }}` prints it and YAML reads it back (`"true"` becomes true). */
 function printed(v: unknown): unknown {
   return v === 'true' ? true : v === 'false' ? false : v;
@@ -149,7 +137,7 @@ function mainConfig(values: Values): { text: string; starts: Array<{ block: (typ
 
 function labelsOf(release: ReleaseInfo, values: Values): Record<string, string> {
   return {
-    'helm.sh/chart': `fluent-bit-${release.chartVersion ?? CHART_VERSION}`.replace(/\+/g, '_').slice(0, 63).replace(/-+$/, ''),
+    'helm.sh/chart': chartLabel('fluent-bit', release.chartVersion ?? CHART_VERSION),
     ...selectorOf(release, values),
     'app.kubernetes.io/version': APP_VERSION,
     'app.kubernetes.io/managed-by': 'Helm',
@@ -158,15 +146,11 @@ function labelsOf(release: ReleaseInfo, values: Values): Record<string, string> 
 
 function selectorOf(release: ReleaseInfo, values: Values): Record<string, string> {
   const name = text(values.get(['nameOverride'])) || release.chart;
-  return { 'app.kubernetes.io/name': name.slice(0, 63).replace(/-+$/, ''), 'app.kubernetes.io/instance': release.name };
+  return { 'app.kubernetes.io/name': trunc63(name), 'app.kubernetes.io/instance': release.name };
 }
 
 function metadata(name: string, release: ReleaseInfo, values: Values, namespaced: boolean, extraLabels: unknown = {}): Record<string, unknown> {
-  return {
-    name,
-    ...(namespaced && release.namespace !== null ? { namespace: release.namespace } : {}),
-    labels: { ...labelsOf(release, values), ...(asMap(extraLabels) ?? {}) },
-  };
+  return objectMeta(name, namespaced ? release.namespace : null, { ...labelsOf(release, values), ...(asMap(extraLabels) ?? {}) });
 }
 
 /** The `fluent-bit.image` helper: repository, `:tag` (appVersion by default, none for `-`), `@digest`. */
@@ -175,11 +159,6 @@ function image(values: Values): string {
   const tag = text(values.get(['image', 'tag'])) || APP_VERSION;
   const digest = text(values.get(['image', 'digest']));
   return `${repo}${tag === '-' ? '' : `:${tag}`}${digest ? `@${digest}` : ''}`;
-}
-
-function serviceAccountName(release: ReleaseInfo, values: Values): string {
-  const name = text(values.get(['serviceAccount', 'name']));
-  return truthy(values.get(['serviceAccount', 'create'])) ? name || fullname(release, values) : name || 'default';
 }
 
 /** A list value as the template's `toYaml` prints it: lists only (a map would not be a valid list there). */
@@ -210,7 +189,7 @@ function podSpec(release: ReleaseInfo, values: Values, kind: string, configMapNa
     ],
   };
   const spec: Record<string, unknown> = {
-    serviceAccountName: serviceAccountName(release, values),
+    serviceAccountName: serviceAccountName(values, fullname(release, values)),
     ...(truthy(values.get(['priorityClassName'])) ? { priorityClassName: text(values.get(['priorityClassName'])) } : {}),
     hostNetwork: printed(values.get(['hostNetwork'])) ?? false,
     dnsPolicy: values.get(['dnsPolicy']) ?? 'ClusterFirst',
@@ -332,17 +311,9 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
   if (kind === 'DaemonSet' || kind === 'Deployment' || kind === 'StatefulSet') {
     out.push({ doc: workload(release, values, kind, name, existing || name), spot: (path) => workloadSpot(path, values) });
   }
-  const sa = serviceAccountName(release, values);
+  const sa = serviceAccountName(values, name);
   if (truthy(values.get(['serviceAccount', 'create']))) {
-    const annotations = asMap(values.get(['serviceAccount', 'annotations']));
-    out.push({
-      doc: {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: { ...metadata(sa, release, values, true), ...(annotations && truthy(annotations) ? { annotations } : {}) },
-      },
-      spot: () => ({ path: ['serviceAccount'] }),
-    });
+    out.push({ doc: serviceAccount(metadata(sa, release, values, true), values.get(['serviceAccount', 'annotations'])), spot: () => ({ path: ['serviceAccount'] }) });
   }
   if (truthy(values.get(['rbac', 'create']))) {
     const resources = [
@@ -358,16 +329,7 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
       rules: [{ apiGroups: [''], resources, verbs: ['get', 'list', 'watch'] }],
     };
     out.push({ doc: role, spot: (path) => clusterRoleSpot(path, role) });
-    out.push({
-      doc: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: metadata(name, release, values, false),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-        subjects: [{ kind: 'ServiceAccount', name: sa, ...(release.namespace !== null ? { namespace: release.namespace } : {}) }],
-      },
-      spot: () => ({ path: ['rbac', 'create'] }),
-    });
+    out.push({ doc: clusterRoleBinding(metadata(name, release, values, false), name, sa, release.namespace), spot: () => ({ path: ['rbac', 'create'] }) });
   }
   return out;
 }

@@ -21,7 +21,8 @@
  */
 import type { YamlPath } from '../../types.js';
 import { asList, asMap, asString } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { clusterRoleBinding, fullname, serviceAccount, type ChartAdapter, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, text, truthy } from '../template.js';
 
 const APP_VERSION = '2.20.0';
 
@@ -93,16 +94,6 @@ const API_GROUP: Readonly<Record<string, string>> = {
   roles: 'rbac.authorization.k8s.io',
 };
 
-/** Helm's truthiness: false, 0, "", null and empty collections are false. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-const text = (v: unknown) => asString(v) ?? '';
-
 /** A list value, or a comma-separated string (`namespaces`, `namespacesDenylist` accept both). */
 function listOrCsv(v: unknown): string[] {
   const items = Array.isArray(v) ? v.map(text) : text(v).split(',');
@@ -163,7 +154,7 @@ export const kubeStateMetricsChart: ChartAdapter = {
       ...(on('releaseLabel') ? { release: release.name } : {}),
     };
     const sharded = on('autosharding', 'enabled');
-    const sa = on('serviceAccount', 'create') ? text(values.get(['serviceAccount', 'name'])) || full : text(values.get(['serviceAccount', 'name'])) || 'default';
+    const sa = serviceAccountName(values, full);
     const collectors = effectiveCollectors(values);
 
     // The container's args and env, in the template's order, each with its values spot.
@@ -261,21 +252,11 @@ export const kubeStateMetricsChart: ChartAdapter = {
         const roleLabels = { 'app.kubernetes.io/name': name, 'helm.sh/chart': labels['helm.sh/chart'], 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': release.name };
         out.push(rendered({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: full, labels: roleLabels }, rules }, roleSpots));
       }
-      out.push(
-        rendered(
-          {
-            apiVersion: 'rbac.authorization.k8s.io/v1',
-            kind: 'ClusterRoleBinding',
-            metadata: { name: full, labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': release.name } },
-            roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: existingRole || full },
-            subjects: [{ kind: 'ServiceAccount', name: sa, ...withNs }],
-          },
-          new Spots(),
-        ),
-      );
+      const bindingLabels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/instance': release.name };
+      out.push(rendered(clusterRoleBinding({ name: full, labels: bindingLabels }, existingRole || full, sa, ns || null), new Spots()));
     }
     if (on('serviceAccount', 'create')) {
-      out.push(rendered({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, ...withNs, labels }, automountServiceAccountToken: truthy(values.get(['serviceAccount', 'automountServiceAccountToken'])) }, new Spots()));
+      out.push(rendered(serviceAccount({ name: sa, ...withNs, labels }, undefined, truthy(values.get(['serviceAccount', 'automountServiceAccountToken']))), new Spots()));
     }
     return out;
   },

@@ -41,7 +41,8 @@
 import jsyaml from 'js-yaml';
 import type { YamlPath } from '../../types.js';
 import { asList, asMap, asString, getIn } from '../../yaml/walk.js';
-import { fullname as chartFullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { fullname as chartFullname, clusterRoleBinding, objectMeta, serviceAccount, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, truthy } from '../template.js';
 
 const CHART = 'opentelemetry-collector';
 const CHART_VERSION = '0.170.0';
@@ -149,15 +150,7 @@ const DEFAULTS: Obj = {
 };
 
 // ---------------------------------------------------------------------------------------------------
-// Go-template and sprig semantics
-
-/** Go template truth: false, 0, "", nil and empty collections are false; any other value (even "false") is true. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
+// Sprig semantics (Go template truth: `truthy`, ../template.ts)
 
 function clone<T>(v: T): T {
   return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
@@ -561,7 +554,7 @@ const COMPONENT: Record<Mode, string> = { daemonset: 'agent-collector', deployme
 
 function metadata(name: string, labels: Obj, namespace: string | null, annotations?: unknown): Obj {
   const ann = asMap(annotations);
-  return { name, ...(namespace !== null ? { namespace } : {}), labels, ...(ann && Object.keys(ann).length ? { annotations: clone(ann) } : {}) };
+  return { ...objectMeta(name, namespace, labels), ...(ann && Object.keys(ann).length ? { annotations: clone(ann) } : {}) };
 }
 
 /** `{{ .Release.Name }}` / `{{ .Release.Namespace }}` in a values string (the chart passes it through `tpl`). */
@@ -897,8 +890,7 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
   const out: RenderedDoc[] = [];
 
   const saCreate = on(values, ['serviceAccount', 'create']);
-  const saNameValue = asString(values.get(['serviceAccount', 'name']));
-  const saName = saCreate ? saNameValue || fullname : saNameValue || 'default';
+  const saName = serviceAccountName(values, fullname);
 
   const create = on(values, ['configMap', 'create']);
   const existing = asString(values.get(['configMap', 'existingName']));
@@ -921,7 +913,8 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
 
   if (saCreate) {
     out.push({
-      doc: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: metadata(saName, labels(release, values, mode), namespace, values.get(['serviceAccount', 'annotations'])) },
+      // The annotations go through `metadata` (copied, as the chart's other objects' are).
+      doc: serviceAccount(metadata(saName, labels(release, values, mode), namespace, values.get(['serviceAccount', 'annotations']))),
       spot: () => ({ path: ['serviceAccount', 'create'] }),
     });
   }
@@ -942,16 +935,8 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
         return { path: base[0] === 'clusterRole' ? [...base, ...path.slice(2)] : base };
       },
     });
-    out.push({
-      doc: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: metadata(bindingName, labels(release, values, mode), null, values.get(['clusterRole', 'clusterRoleBinding', 'annotations'])),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-        subjects: [{ kind: 'ServiceAccount', name: saName, namespace: subjectNamespace }],
-      },
-      spot: () => (readerSpot ? { path: readerSpot } : undefined),
-    });
+    const bindingMeta = metadata(bindingName, labels(release, values, mode), null, values.get(['clusterRole', 'clusterRoleBinding', 'annotations']));
+    out.push({ doc: clusterRoleBinding(bindingMeta, roleName, saName, subjectNamespace), spot: () => (readerSpot ? { path: readerSpot } : undefined) });
   }
   return out;
 }

@@ -26,8 +26,9 @@ import jsyaml from 'js-yaml';
 import type { YamlPath } from '../../types.js';
 import { lineOf } from '../../yaml/lines.js';
 import { LOAD_OPTIONS } from '../../yaml/parse.js';
-import { asList, asMap, asString } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { asList, asMap } from '../../yaml/walk.js';
+import { clusterRoleBinding, fullname, serviceAccount, spotIfSet, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, text, textOr, truthy, withDefault } from '../template.js';
 
 // ---- A Go-template subset, for the chart's `tpl` -------------------------------------------------------
 
@@ -165,14 +166,6 @@ function lexPipeline(p: string): Tok[] {
   return out;
 }
 
-/** Go template truth: false, 0, nil, and empty strings, lists and maps are false. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
 /** Helm's `toYaml`: keys sorted (sigs.k8s.io/yaml goes through JSON), no trailing newline, empty for nil. */
 function toYaml(v: unknown): string {
   if (v === undefined || v === null) return '';
@@ -273,7 +266,7 @@ function call(fn: string, a: unknown[], scope: Scope): unknown {
     case 'squote':
       return a.map((x) => `'${print(x)}'`).join(' ');
     case 'default':
-      return truthy(a[1]) ? a[1] : a[0];
+      return withDefault(a[0], a[1]);
     case 'toString':
       return print(a[0]);
     case 'trim':
@@ -492,10 +485,6 @@ const DEFAULTS: Readonly<Record<string, unknown>> = {
 
 const CONFIG_KEY = 'promtail.yaml';
 
-function str(v: unknown, fallback = ''): string {
-  return asString(v) ?? fallback;
-}
-
 function maps(v: unknown): Record<string, unknown>[] {
   return asList(v).flatMap((x) => (asMap(x) ? [asMap(x)!] : []));
 }
@@ -520,21 +509,21 @@ function entries(text: string): number | undefined {
  * (`['scrape_configs', i, 'kubernetes_sd_configs', …]`), or from a 0-based line of the config's text (the
  * entry whose lines hold it). `sd`: the finding is about the entry's discovery.
  */
-function scrapeEntry(text: string, inner: YamlPath, innerLine: number | undefined): { index: number; name: string; sd: boolean } | undefined {
+function scrapeEntry(configText: string, inner: YamlPath, innerLine: number | undefined): { index: number; name: string; sd: boolean } | undefined {
   let doc: unknown;
   try {
-    doc = jsyaml.load(text, LOAD_OPTIONS);
+    doc = jsyaml.load(configText, LOAD_OPTIONS);
   } catch {
     return undefined;
   }
   const list = asList(asMap(doc)?.scrape_configs);
-  const nameOf = (i: number) => str(asMap(list[i])?.job_name);
+  const nameOf = (i: number) => text(asMap(list[i])?.job_name);
   if (inner[0] === 'scrape_configs' && typeof inner[1] === 'number') return { index: inner[1], name: nameOf(inner[1]), sd: inner[2] === 'kubernetes_sd_configs' };
   if (inner.length > 0 || innerLine === undefined) return undefined;
   for (let i = list.length - 1; i >= 0; i--) {
-    const start = lineOf(text, 0, ['scrape_configs', i]) - 1;
+    const start = lineOf(configText, 0, ['scrape_configs', i]) - 1;
     if (start > innerLine) continue;
-    const sdLine = lineOf(text, 0, ['scrape_configs', i, 'kubernetes_sd_configs']) - 1;
+    const sdLine = lineOf(configText, 0, ['scrape_configs', i, 'kubernetes_sd_configs']) - 1;
     return { index: i, name: nameOf(i), sd: sdLine > start && innerLine >= sdLine };
   }
   return undefined;
@@ -562,8 +551,8 @@ export const promtailChart: ChartAdapter = {
   anchors: [['daemonset', 'enabled'], ['config', 'snippets', 'scrapeConfigs'], ['config'], ['configmap', 'enabled'], ['rbac'], ['serviceAccount']],
   render(release: ReleaseInfo, values: Values): RenderedDoc[] {
     const name = fullname(release, values);
-    const appName = str(values.get(['nameOverride'])) || 'promtail';
-    const namespace = str(values.get(['namespace'])) || release.namespace;
+    const appName = text(values.get(['nameOverride'])) || 'promtail';
+    const namespace = text(values.get(['namespace'])) || release.namespace;
     const ns = namespace ? { namespace } : {};
     const selector = { 'app.kubernetes.io/name': appName, 'app.kubernetes.io/instance': release.name };
     const labels = {
@@ -572,8 +561,7 @@ export const promtailChart: ChartAdapter = {
       'app.kubernetes.io/version': '3.5.1',
       'app.kubernetes.io/managed-by': 'Helm',
     };
-    const ifSet = (path: YamlPath, innerLine?: number): ValuesSpot | undefined =>
-      values.isSet(path) ? { path, ...(innerLine !== undefined ? { innerLine } : {}) } : undefined;
+    const ifSet = spotIfSet(values);
     const context = {
       Values: values.doc,
       Release: { Name: release.name, Namespace: namespace ?? '', Service: 'Helm' },
@@ -581,30 +569,22 @@ export const promtailChart: ChartAdapter = {
     };
     const asConfigMap = truthy(values.get(['configmap', 'enabled']));
     const saCreate = truthy(values.get(['serviceAccount', 'create']));
-    const saName = str(values.get(['serviceAccount', 'name'])) || (saCreate ? name : 'default');
+    const saName = serviceAccountName(values, name);
     const saSpot = (): ValuesSpot | undefined => ifSet(['serviceAccount', 'name']) ?? ifSet(['serviceAccount', 'create']);
     const out: RenderedDoc[] = [];
 
     if (saCreate) {
-      const annotations = asMap(values.get(['serviceAccount', 'annotations']));
-      out.push({
-        doc: {
-          apiVersion: 'v1',
-          kind: 'ServiceAccount',
-          metadata: { name: saName, ...ns, labels, ...(annotations && Object.keys(annotations).length ? { annotations } : {}) },
-          automountServiceAccountToken: values.get(['serviceAccount', 'automountServiceAccountToken']) !== false,
-        },
-        spot: () => saSpot(),
-      });
+      const automount = values.get(['serviceAccount', 'automountServiceAccountToken']) !== false;
+      out.push({ doc: serviceAccount({ name: saName, ...ns, labels }, values.get(['serviceAccount', 'annotations']), automount), spot: () => saSpot() });
     }
 
     if (truthy(values.get(['config', 'enabled']))) {
       const file = values.get(['config', 'file']);
       // `promtail.yaml: |` then the rendered file, re-indented: clip chomping keeps one final newline.
-      const text = `${renderTpl(tplSource(file), context).replace(/\n+$/, '')}\n`;
+      const configText = `${renderTpl(tplSource(file), context).replace(/\n+$/, '')}\n`;
       const configSpot = (path: YamlPath, innerLine?: number): ValuesSpot | undefined => {
         if (path[1] !== CONFIG_KEY) return undefined;
-        const job = scrapeEntry(text, path.slice(2), innerLine);
+        const job = scrapeEntry(configText, path.slice(2), innerLine);
         if (!job) return ifSet(['config', 'file']);
         if (values.isSet(['config', 'file'])) return { path: ['config', 'file'], ...(job.name ? { innerLine: jobLine(tplSource(file), job.name, job.sd) } : {}) };
         // The default file lists `scrapeConfigs` then `extraScrapeConfigs`: the index says which.
@@ -617,8 +597,8 @@ export const promtailChart: ChartAdapter = {
       };
       out.push(
         asConfigMap
-          ? { doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...ns, labels }, data: { [CONFIG_KEY]: text } }, spot: configSpot }
-          : { doc: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...ns, labels }, stringData: { [CONFIG_KEY]: text } }, spot: configSpot },
+          ? { doc: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...ns, labels }, data: { [CONFIG_KEY]: configText } }, spot: configSpot }
+          : { doc: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...ns, labels }, stringData: { [CONFIG_KEY]: configText } }, spot: configSpot },
       );
     }
 
@@ -633,13 +613,7 @@ export const promtailChart: ChartAdapter = {
         spot: () => ifSet(['rbac', 'create']),
       });
       out.push({
-        doc: {
-          kind: 'ClusterRoleBinding',
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          metadata: { name, labels },
-          subjects: [{ kind: 'ServiceAccount', name: saName, ...ns }],
-          roleRef: { kind: 'ClusterRole', name, apiGroup: 'rbac.authorization.k8s.io' },
-        },
+        doc: clusterRoleBinding({ name, labels }, name, saName, namespace || null),
         spot: (path) => (path[0] === 'subjects' ? saSpot() : ifSet(['rbac', 'create'])),
       });
     }
@@ -653,8 +627,8 @@ export const promtailChart: ChartAdapter = {
     const args = [...fixedArgs, ...asList(values.get(['extraArgs']))];
     const env = [{ name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, ...asList(values.get(['extraEnv']))];
     const envFrom = asList(values.get(['extraEnvFrom']));
-    const registry = str(values.get(['global', 'imageRegistry'])) || str(values.get(['image', 'registry']));
-    const image = `${registry}/${str(values.get(['image', 'repository']), 'grafana/promtail')}:${str(values.get(['image', 'tag'])) || '3.5.1'}`;
+    const registry = text(values.get(['global', 'imageRegistry'])) || text(values.get(['image', 'registry']));
+    const image = `${registry}/${textOr(values.get(['image', 'repository']), 'grafana/promtail')}:${text(values.get(['image', 'tag'])) || '3.5.1'}`;
     const configMount = { name: 'config', mountPath: '/etc/promtail' };
     const containers: unknown[] = [
       {
@@ -671,8 +645,8 @@ export const promtailChart: ChartAdapter = {
       const img = asMap(values.get(['sidecar', 'configReloader', 'image'])) ?? {};
       containers.push({
         name: 'config-reloader',
-        image: `${str(img.registry)}/${str(img.repository)}:${str(img.tag)}`,
-        args: [`-web.listen-address=:${str(values.get(['sidecar', 'configReloader', 'config', 'serverPort']), '9533')}`, '-volume-dir=/etc/promtail/', '-webhook-method=GET', `-webhook-url=http://127.0.0.1:${str(values.get(['config', 'serverPort']), '3101')}/reload`],
+        image: `${text(img.registry)}/${text(img.repository)}:${text(img.tag)}`,
+        args: [`-web.listen-address=:${textOr(values.get(['sidecar', 'configReloader', 'config', 'serverPort']), '9533')}`, '-volume-dir=/etc/promtail/', '-webhook-method=GET', `-webhook-url=http://127.0.0.1:${textOr(values.get(['config', 'serverPort']), '3101')}/reload`],
         volumeMounts: [configMount],
       });
     }

@@ -24,8 +24,9 @@
 import jsyaml from 'js-yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { YamlPath } from '../../types.js';
-import { asList, asMap, asString } from '../../yaml/walk.js';
-import { fullname, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { asList, asMap } from '../../yaml/walk.js';
+import { chartLabel, clusterRoleBinding, fullname, objectMeta, serviceAccount, trunc63, type ChartAdapter, type ReleaseInfo, type RenderedDoc, type Values, type ValuesSpot } from '../chart.js';
+import { serviceAccountName, text, truthy } from '../template.js';
 
 const CHART_VERSION = '0.57.0';
 const APP_VERSION = '0.56.0-distroless-libc';
@@ -156,18 +157,6 @@ const WORKLOAD_KIND: Readonly<Record<string, string>> = { Aggregator: 'StatefulS
 const POD: YamlPath = ['spec', 'template', 'spec'];
 const CONTAINER: YamlPath = [...POD, 'containers', 0];
 
-/** Go template truthiness (`if`, `with`, `default`): false, 0, "", null, empty lists and maps are false. */
-function truthy(v: unknown): boolean {
-  if (v === undefined || v === null || v === false || v === 0 || v === '') return false;
-  if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
-  return true;
-}
-
-function text(v: unknown): string {
-  return asString(v) ?? '';
-}
-
 const list = (v: unknown): unknown[] => [...asList(v)];
 
 /**
@@ -233,7 +222,7 @@ export function pathAtLine(yamlText: string, line: number): YamlPath {
 function selectorOf(release: ReleaseInfo, values: Values): Record<string, string> {
   const name = text(values.get(['nameOverride'])) || release.chart;
   // The chart's condition for the component label (`or (ne role …) …`) is always true.
-  return { 'app.kubernetes.io/name': name.slice(0, 63).replace(/-+$/, ''), 'app.kubernetes.io/instance': release.name, 'app.kubernetes.io/component': text(values.get(['role'])) };
+  return { 'app.kubernetes.io/name': trunc63(name), 'app.kubernetes.io/instance': release.name, 'app.kubernetes.io/component': text(values.get(['role'])) };
 }
 
 /** The `vector.image.tag` helper: `image.tag`, else appVersion, re-based on `image.base` when set. */
@@ -248,7 +237,7 @@ function labelsOf(release: ReleaseInfo, values: Values): Record<string, string> 
   const common: Record<string, string> = {};
   for (const [k, v] of Object.entries(asMap(values.get(['commonLabels'])) ?? {})) common[k] = text(v);
   return {
-    'helm.sh/chart': `vector-${release.chartVersion ?? CHART_VERSION}`.replace(/\+/g, '_').slice(0, 63).replace(/-+$/, ''),
+    'helm.sh/chart': chartLabel('vector', release.chartVersion ?? CHART_VERSION),
     ...selectorOf(release, values),
     'app.kubernetes.io/version': imageTag(values),
     'app.kubernetes.io/managed-by': 'Helm',
@@ -257,12 +246,7 @@ function labelsOf(release: ReleaseInfo, values: Values): Record<string, string> 
 }
 
 function metadata(name: string, release: ReleaseInfo, values: Values, namespaced: boolean): Record<string, unknown> {
-  return { name, ...(namespaced && release.namespace !== null ? { namespace: release.namespace } : {}), labels: labelsOf(release, values) };
-}
-
-function serviceAccountName(release: ReleaseInfo, values: Values): string {
-  const name = text(values.get(['serviceAccount', 'name']));
-  return truthy(values.get(['serviceAccount', 'create'])) ? name || fullname(release, values) : name || 'default';
+  return objectMeta(name, namespaced ? release.namespace : null, labelsOf(release, values));
 }
 
 /** The env the chart injects for the Agent role (after `VECTOR_LOG` and the user's `env`). */
@@ -274,7 +258,7 @@ const AGENT_ENV = [
   { name: 'SYSFS_ROOT', value: '/host/sys' },
 ];
 
-function podSpec(release: ReleaseInfo, values: Values, role: string, name: string): Record<string, unknown> {
+function podSpec(values: Values, role: string, name: string): Record<string, unknown> {
   const agent = role === 'Agent';
   const existing = list(values.get(['existingConfigMaps']));
   const sha = text(values.get(['image', 'sha']));
@@ -313,7 +297,7 @@ function podSpec(release: ReleaseInfo, values: Values, role: string, name: strin
     );
   }
   volumes.push(...list(values.get(['extraVolumes'])));
-  const spec: Record<string, unknown> = { serviceAccountName: serviceAccountName(release, values) };
+  const spec: Record<string, unknown> = { serviceAccountName: serviceAccountName(values, name) };
   if (truthy(values.get(['podHostNetwork']))) spec.hostNetwork = values.get(['podHostNetwork']);
   if (truthy(values.get(['podPriorityClassName']))) spec.priorityClassName = text(values.get(['podPriorityClassName']));
   if (truthy(values.get(['dnsPolicy']))) spec.dnsPolicy = values.get(['dnsPolicy']);
@@ -338,7 +322,7 @@ function workload(release: ReleaseInfo, values: Values, role: string, kind: stri
         ...(podAnnotations && truthy(podAnnotations) ? { annotations: podAnnotations } : {}),
         labels: { ...selector, ...podLabels },
       },
-      spec: podSpec(release, values, role, name),
+      spec: podSpec(values, role, name),
     },
   };
   return { apiVersion: 'apps/v1', kind, metadata: metadata(name, release, values, true), spec };
@@ -387,18 +371,10 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
   }
   const kind = typeof role === 'string' ? WORKLOAD_KIND[role] : undefined;
   if (kind && typeof role === 'string') out.push({ doc: workload(release, values, role, kind, name), spot: (path) => workloadSpot(path, values) });
-  const sa = serviceAccountName(release, values);
+  const sa = serviceAccountName(values, name);
   if (truthy(values.get(['serviceAccount', 'create']))) {
-    const annotations = asMap(values.get(['serviceAccount', 'annotations']));
-    out.push({
-      doc: {
-        apiVersion: 'v1',
-        kind: 'ServiceAccount',
-        metadata: { ...metadata(sa, release, values, true), ...(annotations && truthy(annotations) ? { annotations } : {}) },
-        automountServiceAccountToken: values.get(['serviceAccount', 'automountToken']) ?? true,
-      },
-      spot: () => ({ path: ['serviceAccount'] }),
-    });
+    const automount = values.get(['serviceAccount', 'automountToken']) ?? true;
+    out.push({ doc: serviceAccount(metadata(sa, release, values, true), values.get(['serviceAccount', 'annotations']), automount), spot: () => ({ path: ['serviceAccount'] }) });
   }
   if (truthy(values.get(['rbac', 'create'])) && role === 'Agent') {
     const extra = list(values.get(['rbac', 'extraRules']));
@@ -415,16 +391,7 @@ function render(release: ReleaseInfo, values: Values): RenderedDoc[] {
         return { path: ['role'] };
       },
     });
-    out.push({
-      doc: {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'ClusterRoleBinding',
-        metadata: metadata(name, release, values, false),
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-        subjects: [{ kind: 'ServiceAccount', name: sa, ...(release.namespace !== null ? { namespace: release.namespace } : {}) }],
-      },
-      spot: () => ({ path: ['rbac', 'create'] }),
-    });
+    out.push({ doc: clusterRoleBinding(metadata(name, release, values, false), name, sa, release.namespace), spot: () => ({ path: ['rbac', 'create'] }) });
   }
   return out;
 }
