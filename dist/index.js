@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-KI4BGEEP.js";
+} from "./chunks/chunk-KAM3PLNP.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -41,18 +41,42 @@ export function pdbProtects(pdb: KubeObject, replicas: number): boolean {
   return true; // neither set: the API defaults minAvailable to 1
 }
 
+const hpaIndexes = new WeakMap<readonly KubeObject[], Map<string, KubeObject[]>>();
+
+/** The HorizontalPodAutoscalers among `objects` by the `Kind/name` they scale (indexed once per array). */
+function hpasByTarget(objects: readonly KubeObject[]): Map<string, KubeObject[]> {
+  let index = hpaIndexes.get(objects);
+  if (!index) {
+    index = new Map();
+    for (const h of objects) {
+      if (h.kind !== 'HorizontalPodAutoscaler') continue;
+      const id = `${asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind']))}/${asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name']))}`;
+      (index.get(id) ?? index.set(id, []).get(id)!).push(h);
+    }
+    hpaIndexes.set(objects, index);
+  }
+  return index;
+}
+
+/** The PodDisruptionBudgets of `pdbs` that may select pods of namespace `ns` (same namespace, or either unwritten), indexed once per array. */
+export function pdbsFor(pdbs: readonly KubeObject[], ns: string | null): readonly KubeObject[] {
+  let index = pdbIndexes.get(pdbs);
+  if (!index) {
+    index = new Map();
+    for (const p of pdbs) (index.get(p.namespace) ?? index.set(p.namespace, []).get(p.namespace)!).push(p);
+    pdbIndexes.set(pdbs, index);
+  }
+  if (ns === null) return pdbs;
+  return [...(index.get(ns) ?? []), ...(index.get(null) ?? [])];
+}
+const pdbIndexes = new WeakMap<readonly KubeObject[], Map<string | null, KubeObject[]>>();
+
 /**
  * Replicas a workload runs at least: the minReplicas (default 1) of a HorizontalPodAutoscaler among
  * `objects` that targets it, else spec.replicas (unset = 1); undefined when unreadable.
  */
 export function replicasOf(w: KubeObject, objects: readonly KubeObject[]): { n: number; hpa: boolean } | undefined {
-  const hpa = objects.find(
-    (h) =>
-      h.kind === 'HorizontalPodAutoscaler' &&
-      sameNamespace(h, w) &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind'])) === w.kind &&
-      asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name'])) === w.name,
-  );
+  const hpa = hpasByTarget(objects).get(`${w.kind}/${w.name}`)?.find((h) => sameNamespace(h, w));
   if (hpa) {
     const min = getIn(hpa.doc, ['spec', 'minReplicas']);
     if (min === undefined || min === null) return { n: 1, hpa: true };

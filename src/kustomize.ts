@@ -135,6 +135,21 @@ export interface BuildResult {
   notes: string[];
 }
 
+const wrappers = new WeakMap<KubeObject, Map<string, KubeObject>>();
+
+/**
+ * A parsed object as a unit receives it unchanged: one object per (source, unit), so base and head, whose
+ * unchanged files share their parsed objects, share these too, and what did not change is seen not to
+ * have changed at a glance (src/changes.ts compares by identity first).
+ */
+function unchanged(source: KubeObject, unit: string): KubeObject {
+  let perUnit = wrappers.get(source);
+  if (!perUnit) wrappers.set(source, (perUnit = new Map()));
+  let o = perUnit.get(unit);
+  if (!o) perUnit.set(unit, (o = { ...source, unit, source: source.source ?? source }));
+  return o;
+}
+
 /**
  * Builds the kustomization in `dir` (or, without one, the YAML files directly in it) into the objects one
  * cluster receives, all tagged with `unit`.
@@ -144,7 +159,7 @@ export function buildKustomization(tree: Tree, dir: string, unit: string): Build
   const notes: string[] = [];
   const resources = build(tree, dir, [], files, notes);
   const objects = resources.map((r): KubeObject => {
-    if (!r.cloned) return { ...r.source, unit, source: r.source.source ?? r.source };
+    if (r.doc === r.source.doc) return unchanged(r.source, unit);
     const name = nameOf(r.doc);
     const namespace = namespaceOf(r.doc);
     return { ...r.source, doc: r.doc, name, namespace, ref: objectRef(r.source.kind, namespace, name), unit, source: r.source.source ?? r.source };
@@ -207,11 +222,41 @@ function objectsOfFile(tree: Tree, path: string): Res[] {
   return f.objects.map((o) => ({ source: o, doc: o.doc, cloned: false }));
 }
 
+/** A kustomization's build, kept per tree for every overlay that includes it. */
+interface SubBuild {
+  readonly res: ReadonlyArray<{ readonly source: KubeObject; readonly doc: Record<string, unknown> }>;
+  readonly files: readonly string[];
+  readonly notes: readonly string[];
+}
+const subBuilds = new WeakMap<object, Map<string, SubBuild>>();
+
 /**
  * Builds one kustomization. A component (`inherited` given) starts from what the including kustomization
  * has gathered so far, and its patches and transformers apply to all of it, as in kustomize.
+ *
+ * A directory's own build does not depend on who includes it: fifty cluster overlays over the same team
+ * bases build each base once per tree. The cached documents are never changed in place (an including
+ * overlay copies a document before its first change: `edit`).
  */
 function build(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
+  if (inherited) return buildOnce(tree, dir, stack, files, notes, inherited);
+  let cache = subBuilds.get(tree.files);
+  if (!cache) subBuilds.set(tree.files, (cache = new Map()));
+  let hit = cache.get(dir);
+  if (!hit) {
+    const ownFiles = new Set<string>();
+    const ownNotes: string[] = [];
+    const res = buildOnce(tree, dir, stack, ownFiles, ownNotes);
+    hit = { res: res.map((r) => ({ source: r.source, doc: r.doc })), files: [...ownFiles], notes: ownNotes };
+    // A build cut short by a cycle depends on the path that led to it: not kept.
+    if (!ownNotes.some((n) => n.includes('cycle'))) cache.set(dir, hit);
+  }
+  for (const f of hit.files) files.add(f);
+  notes.push(...hit.notes);
+  return hit.res.map((r) => ({ source: r.source, doc: r.doc, cloned: false }));
+}
+
+function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
   const kpath = kustomizationIn(tree, dir);
   if (!kpath) {
     // A plain directory: its YAML files, as kustomize would need them listed and Argo CD reads them.
@@ -343,7 +388,8 @@ function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, 
       name,
       namespace,
       ref: objectRef('ConfigMap', namespace, name),
-      doc: generatedDoc,
+      // Not the document the build goes on to change (namespace, prefix): the object is made from that one.
+      doc: { ...generatedDoc },
       file: kpath,
       docIndex: 0,
       docPath: [],
@@ -599,15 +645,19 @@ function applyNamespace(doc: Record<string, unknown>, res: Res[]): void {
   const svcs = new Set(res.filter((r) => kindOf(r.doc) === 'Service').map((r) => `${namespaceOf(r.doc) ?? ''}/${nameOf(r.doc)}`));
   for (const r of res) {
     const kind = kindOf(r.doc);
-    if (!isClusterScoped(kind)) meta(edit(r)).namespace = ns;
+    // Copied only when something changes: an object already in the namespace stays the parsed one (a
+    // fleet of fifty overlays over team bases that set their own namespace would otherwise copy every
+    // object fifty times).
+    if (!isClusterScoped(kind) && namespaceOf(r.doc) !== ns) meta(edit(r)).namespace = ns;
     if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
       // kustomize moves subjects named "default" and (through its name references) the ServiceAccounts
       // it builds itself.
-      for (const s of asList(edit(r).subjects)) {
+      const moves = (s: unknown) => {
         const m = asMap(s);
-        if (!m || m.kind !== 'ServiceAccount') continue;
-        if (m.name === 'default' || sas.has(`${asString(m.namespace) ?? ''}/${asString(m.name)}`)) m.namespace = ns;
-      }
+        return !!m && m.kind === 'ServiceAccount' && asString(m.namespace) !== ns && (m.name === 'default' || sas.has(`${asString(m.namespace) ?? ''}/${asString(m.name)}`));
+      };
+      if (!asList(r.doc.subjects).some(moves)) continue;
+      for (const s of asList(edit(r).subjects)) if (moves(s)) asMap(s)!.namespace = ns;
     }
     if (kind === 'ValidatingWebhookConfiguration' || kind === 'MutatingWebhookConfiguration') {
       const inUnit = (w: unknown) => {

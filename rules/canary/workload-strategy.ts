@@ -46,7 +46,7 @@ import { quote } from '../../src/text.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn, stringMap } from '../../src/yaml/walk.js';
-import { pdbProtects, pdbSelects, replicasOf, sameNamespace } from '../../src/disruption.js';
+import { pdbProtects, pdbSelects, pdbsFor, replicasOf } from '../../src/disruption.js';
 import { sourceFile } from '../../src/joins.js';
 
 const KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
@@ -301,7 +301,7 @@ function judgeReadiness(o: KubeObject, clusters: readonly string[], out: Candida
 function judgePdb(o: KubeObject, clusters: readonly string[], replicas: { n: number; hpa: boolean }, index: UnitIndex, out: Candidate[]): void {
   const labels = stringMap(getIn(o.doc, ['spec', 'template', 'metadata', 'labels']));
   if (Object.keys(labels).length === 0) return; // the API server rejects a template without labels
-  if (index.pdbs.some((p) => sameNamespace(p, o) && pdbSelects(p, labels) && pdbProtects(p, replicas.n))) return;
+  if (pdbsFor(index.pdbs, o.namespace).some((p) => pdbSelects(p, labels) && pdbProtects(p, replicas.n))) return;
   const what = describeWorkload(o);
   const count = replicas.hpa ? `at least ${formatCount(replicas.n)} replicas (HorizontalPodAutoscaler minReplicas)` : `${formatCount(replicas.n)} replicas`;
   out.push({
