@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-KAM3PLNP.js";
+} from "./chunks/chunk-DCTGQAEM.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -54,9 +54,18 @@ export function isValidLabelValue(value: string): boolean {
   return value === '' || (value.length <= 63 && NAME_PART.test(value));
 }
 
-/** Parses and validates a selector as the API server would. Never throws. */
+const parsedSelectors = new WeakMap<object, ParsedSelector>();
+
+/** Parses and validates a selector as the API server would (once per selector object). Never throws. */
 export function parseSelector(selector: unknown): ParsedSelector {
   if (selector === undefined || selector === null) return { ok: true, requirements: [] };
+  if (typeof selector !== 'object') return parseSelectorOnce(selector);
+  let parsed = parsedSelectors.get(selector);
+  if (!parsed) parsedSelectors.set(selector, (parsed = parseSelectorOnce(selector)));
+  return parsed;
+}
+
+function parseSelectorOnce(selector: unknown): ParsedSelector {
   const map = asMap(selector);
   if (!map) return { ok: false, problem: 'selector is not a mapping' };
   const requirements: SelectorRequirement[] = [];
