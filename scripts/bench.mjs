@@ -1,52 +1,80 @@
-// `npm run bench`: how long the whole CLI takes on a large repo, against the floor of simply
-// reading and js-yaml-parsing every YAML file of the same tree.
+// `npm run bench`: how long the whole CLI takes on large repos, against the floor of simply reading and
+// js-yaml-parsing every YAML file of the same tree (issue 11: one run, the same machine state, each repo).
 //
 //   node scripts/bench.mjs [--runs N] [--smoke] [--json] [--synthetic] [--keep] [--rss time|preload]
+//                          [--fleet 25,50,100|none]
 //
-// The repo: /work/shared/corpus (`../shared/corpus` from the project root) copied under `corpus/`
-// when it exists, else ~2,000 generated manifests (~15 MB); `--synthetic` forces the generated one.
-// `main` holds it; branch `pr` changes 30 files (labels and images of existing manifests, a new
-// DaemonSet with cluster-wide RBAC, a fail-closed webhook, two deletions, one rename).
-// Floor and CLI are whole node processes, run alternately N times (default 7, the first discarded as
-// warm-up); the medians are reported. Peak RSS comes from one more CLI run, measured by GNU time
-// (`%M`) or, without it, by the CLI process itself (`process.resourceUsage().maxRSS` on exit, through
-// an `--import` preload). `--smoke` uses ~300 files and 3 runs.
+// Per case it reports files, MB, objects (documents with `apiVersion` and `kind`, the items of a `List`
+// counted instead of the list, as the CLI counts them), the floor, the CLI's whole-process time, the
+// ratio, peak RSS, the CLI's `stats.resources`, and the median of each phase the CLI times
+// (`BLAST_RADIUS_TIMINGS`, src/timings.ts: git, parse, config, history, units and fleet map, render,
+// rules, report). The CLI runs the way the Action runs it: with this process's PATH, so kubectl (and helm)
+// render what the PR touches where the machine has them; the bench says which it found.
 //
-// The history case (issue 7, the revert-lock scan; target: it adds under 0.5 s): a second repo, the
-// ~300-file generated fleet with 5,000 commits on `main` (smoke: 300) written by one `git fast-import`
-// — image bumps, scalings, label and config edits as squash-merged pull requests (`… (#N)`), one in
-// 100 a revert of a recent one (`git revert` messages, every fourth GitHub's squash-merge revert
-// `Revert "… (#N)" (#M)` / `Reverts acme/infra#N`) — and `history.maxCommits` covering all of them.
-// Branch `pr` re-applies the image bump the oldest revert undid, plus an unrelated label edit. The CLI
-// (`--fail-on none`) runs alternately with its `.blast-radius.yml` and with `--config` of the same plus
-// the three revert-lock rules off (no history read), N times, the first discarded; the difference of
-// the medians is the scan's cost. The report must name that re-applied revert, else the bench fails.
+// The cases:
+// - corpus, 30-file PR (the ratio tracked across sessions; its `floor … | cli … | ratio …` line is as it
+//   always was): /work/shared/corpus (`../shared/corpus` from the project root) copied under `corpus/`
+//   when it exists, else ~2,000 generated manifests (~15 MB); `--synthetic` forces the generated one.
+//   `main` holds it; branch `pr` changes 30 files (labels and images of existing manifests, a new
+//   DaemonSet with cluster-wide RBAC, a fail-closed webhook, two deletions, one rename).
+// - corpus, 200-object PR: branch `pr-objects` (from `main`) appends `---` and a small ConfigMap to 200
+//   manifests (smoke: 20), spread over the upstream repos; `stats.resources` should be the objects of
+//   `main` plus 200.
+// - fleet N%: a generated fleet (scripts/bench/fleet.mjs: 50 clusters as Kustomize overlays over shared
+//   app and infra bases, ~20,000 files / ~100 MB at 100%) written by one `git fast-import`, `pr` bumping
+//   the image of one infra DaemonSet all clusters include and adding a label to it; measured at 25, 50
+//   and 100% (`--fleet` picks the scales, `none` skips it) to show whether the CLI's time grows linearly
+//   with the repo (the marginal ms per MB from 50 to 100% against that from 25 to 50%). Smoke: one tiny
+//   fleet (~260 files, 10 clusters).
+// - history (issue 7, the revert-lock scan; target: it adds under 0.5 s): a second repo, the ~300-file
+//   generated fleet with 5,000 commits on `main` (smoke: 300) written by one `git fast-import` — image
+//   bumps, scalings, label and config edits as squash-merged pull requests (`… (#N)`), one in 100 a
+//   revert of a recent one (`git revert` messages, every fourth GitHub's squash-merge revert
+//   `Revert "… (#N)" (#M)` / `Reverts acme/infra#N`) — and `history.maxCommits` covering all of them.
+//   Branch `pr` re-applies the image bump the oldest revert undid, plus an unrelated label edit. The CLI
+//   (`--fail-on none`) runs alternately with its `.blast-radius.yml` and with `--config` of the same plus
+//   the three revert-lock rules off (no history read); the difference of the medians is the scan's cost.
+//   The report must name that re-applied revert, else the bench fails.
+// - cold start: `dist/cli.js --help` against `node -e 0`.
+// Floor and CLI are whole node processes, run alternately N times (default 6: one warm-up, discarded,
+// and 5 measured; smoke 3); the medians are reported. Peak RSS comes from one more CLI run, measured by
+// GNU time (`%M`) or, without it, by the CLI process itself (`process.resourceUsage().maxRSS` on exit,
+// through an `--import` preload). `--smoke` uses ~300 corpus files.
 //
 // Progress goes to stderr; the result lines (and with `--json` one JSON object) to stdout. Exits 1
-// when the CLI fails (exit code other than 0 or 1; in the history case, other than 0), its JSON
-// report is invalid, or the history case's re-applied revert goes unreported. Targets are reported,
-// not asserted, except the start-up one.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+// when the CLI fails (exit code other than 0 or 1, a crash or a timeout; in the history case, other than
+// 0), its JSON report is invalid, or the history case's re-applied revert goes unreported; a failure in
+// the 200-object or a fleet case ends that case only, and the bench exits 1 after printing the rest.
+// Targets are reported, not asserted, except the start-up one (2.5×).
 import {
   chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { devNull, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import yaml from 'js-yaml';
+import { buildFleetRepo } from './bench/fleet.mjs';
+import { dataCmd, fail, fastImport, git, log, median, onPath, rng } from './bench/lib.mjs';
+import {
+  agentConfigMap, agentDaemonSet, agentRbac, appConfigMap, appDeployment, appImage, appService, fleetConfig, kustomization, labels, pad, prometheusConfig,
+} from './bench/manifests.mjs';
+import { cliFailed, floorScript as makeFloorScript, hasGnuTime as gnuTimeWorks, measureCase, PHASES, renderNotes, runFloor, timed } from './bench/measure.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli.js');
 const CORPUS = join(ROOT, '../shared/corpus');
 const JS_YAML_URL = import.meta.resolve('js-yaml');
-const GNU_TIME = '/usr/bin/time';
 const CHANGED_TARGET = 30;
 const SMOKE_FILES = 300;
-const CLI_TIMEOUT_MS = 600_000;
+const ADDED_OBJECTS = 200;
+const SMOKE_ADDED_OBJECTS = 20;
 const HISTORY_COMMITS = 5000;
 const SMOKE_HISTORY_COMMITS = 300;
 const HISTORY_TARGET_S = 0.5;
+const FLEET_SCALES = [25, 50, 100];
+/** Targets (issue 11), reported, not asserted. */
+const TARGET = { ratio: 1.3, rssMb: 300, startup: 1.5, growth: 1.25 };
 
 const { values: opt } = parseArgs({
   options: {
@@ -56,54 +84,20 @@ const { values: opt } = parseArgs({
     synthetic: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     rss: { type: 'string' },
+    fleet: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (opt.help) {
-  console.log('usage: node scripts/bench.mjs [--runs N] [--smoke] [--json] [--synthetic] [--keep] [--rss time|preload]');
+  console.log('usage: node scripts/bench.mjs [--runs N] [--smoke] [--json] [--synthetic] [--keep] [--rss time|preload] [--fleet 25,50,100|none]');
   process.exit(0);
 }
-const runs = opt.runs === undefined ? (opt.smoke ? 3 : 7) : Number(opt.runs);
+const runs = opt.runs === undefined ? (opt.smoke ? 3 : 6) : Number(opt.runs);
 if (!Number.isInteger(runs) || runs < 2) fail('--runs must be an integer ≥ 2 (the first run is a warm-up)', 2);
 if (opt.rss !== undefined && opt.rss !== 'time' && opt.rss !== 'preload') fail('--rss must be time or preload', 2);
+const fleetScales = opt.fleet === undefined ? (opt.smoke ? [0] : FLEET_SCALES) : opt.fleet === 'none' ? [] : opt.fleet.split(',').map(Number);
+if (fleetScales.some((s) => !(s >= 0 && s <= 400))) fail('--fleet must be a comma-separated list of percentages (0: the smoke-size fleet) or none', 2);
 if (!existsSync(CLI)) fail(`${CLI} is missing; run \`npm run build\` first (\`npm run bench\` does)`, 2);
-
-function log(msg) {
-  process.stderr.write(`bench: ${msg}\n`);
-}
-function fail(msg, code = 1) {
-  process.stderr.write(`bench: ${msg}\n`);
-  process.exit(code);
-}
-
-// ---------------------------------------------------------------------------------------------
-// git
-
-/** The environment of every git process: no user or system config, a fixed identity and date. */
-function gitEnv() {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_')));
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: devNull,
-    GIT_AUTHOR_NAME: 'Bench',
-    GIT_AUTHOR_EMAIL: 'bench@example.com',
-    GIT_COMMITTER_NAME: 'Bench',
-    GIT_COMMITTER_EMAIL: 'bench@example.com',
-    GIT_AUTHOR_DATE: '1704067200 +0000',
-    GIT_COMMITTER_DATE: '1704067200 +0000',
-  };
-}
-
-function git(dir, ...args) {
-  return execFileSync('git', args, {
-    cwd: dir,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: gitEnv(),
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // files
@@ -155,18 +149,7 @@ function copyCorpus(repo, limit) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the synthetic fleet repo (deterministic: a seeded PRNG, no clock)
-
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// the synthetic repo: the corpus stand-in and the history case's files (deterministic: a seeded PRNG, no clock)
 
 const CLUSTERS = [
   { name: 'dev-1', nodes: 40, stage: 'dev' },
@@ -185,39 +168,12 @@ const CLUSTERS = [
  * (DaemonSet, RBAC, agent config of three dialects), admission webhooks, cluster overlays and a config.
  */
 function generate(smoke) {
-  const r = prng(0x5eed);
-  const int = (lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
-  const pick = (arr) => arr[Math.floor(r() * arr.length)];
-  const hex = (n) => Array.from({ length: n }, () => '0123456789abcdef'[Math.floor(r() * 16)]).join('');
-  const pad = (n, w = 3) => String(n).padStart(w, '0');
-  const block = (text, n) => text.replace(/\n$/, '').split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
+  const g = rng(0x5eed);
+  const { r, int, pick, hex } = g;
   const size = smoke
     ? { teams: 4, appsPerTeam: 16, agents: 8, webhooks: 6 }
     : { teams: 20, appsPerTeam: 22, agents: 40, webhooks: 30 };
   const files = {};
-
-  const labels = (name, part, n) =>
-    block(`app.kubernetes.io/name: ${name}\napp.kubernetes.io/part-of: ${part}\napp.kubernetes.io/managed-by: kustomize\n`, n);
-
-  const appConfig = (name, ns, target) => {
-    let s = `server:\n  port: 8080\n  shutdownGracePeriod: ${int(10, 60)}s\n  maxConcurrentRequests: ${int(100, 4000)}\n`;
-    s += 'features:\n';
-    for (let i = 0; i < int(5, 30); i++) s += `  flag-${pad(i)}: ${r() < 0.5}\n`;
-    s += 'upstreams:\n';
-    const ups = int(3, 12);
-    for (let i = 0; i < ups; i++) {
-      s += `  - name: upstream-${i}\n    url: http://svc-${hex(6)}.${ns}.svc.cluster.local:8080\n`;
-      s += `    timeoutMs: ${int(50, 5000)}\n    retries: ${int(0, 5)}\n    circuitBreaker: { maxFailures: ${int(3, 50)}, resetAfter: ${int(5, 120)}s }\n`;
-    }
-    s += 'routes:\n';
-    for (let i = 0; s.length < target; i++) {
-      s += `  - path: /api/v${int(1, 3)}/${name}/resource-${pad(i, 4)}\n    upstream: upstream-${int(0, ups - 1)}\n`;
-      s += `    methods: [${pick(['GET', 'GET, POST', 'GET, PUT, DELETE', 'POST'])}]\n`;
-      s += `    rateLimit: { rps: ${int(10, 2000)}, burst: ${int(10, 500)} }\n    cacheTtl: ${int(0, 600)}s\n`;
-      s += `    headers: { x-route-id: "${hex(12)}", x-owner: "team-${hex(4)}" }\n`;
-    }
-    return s;
-  };
 
   for (let t = 0; t < size.teams; t++) {
     const team = `team-${pad(t, 2)}`;
@@ -226,99 +182,13 @@ function generate(smoke) {
       const app = `${team}-svc-${pad(a)}`;
       apps.push(app);
       const dir = `apps/${team}/${app}`;
-      const image = `registry.example.com/${team}/${app}:${int(1, 4)}.${int(0, 30)}.${int(0, 9)}`;
-      files[`${dir}/kustomization.yaml`] =
-        `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n  - service.yaml\n  - configmap.yaml\n`;
-      const env = Array.from({ length: int(4, 14) }, (_, i) => `            - name: SETTING_${pad(i)}\n              value: "${hex(int(4, 24))}"`).join('\n');
-      files[`${dir}/deployment.yaml`] = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: ${app}
-  namespace: ${team}
-  labels:
-${labels(app, team, 4)}
-spec:
-  replicas: ${int(2, 30)}
-  revisionHistoryLimit: 5
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: ${app}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxSurge: 25%
-      maxUnavailable: ${pick(['0', '1', '10%', '25%'])}
-  template:
-    metadata:
-      labels:
-${labels(app, team, 8)}
-      annotations:
-        checksum/config: "${hex(64)}"
-    spec:
-      serviceAccountName: ${app}
-      terminationGracePeriodSeconds: 30
-      containers:
-        - name: app
-          image: ${image}
-          args: ["--config=/etc/${app}/application.yaml"]
-          ports:
-            - name: http
-              containerPort: 8080
-            - name: metrics
-              containerPort: 9090
-          env:
-${env}
-          readinessProbe:
-            httpGet: { path: /ready, port: http }
-            periodSeconds: 10
-          livenessProbe:
-            httpGet: { path: /healthz, port: http }
-            initialDelaySeconds: 15
-          resources:
-            requests: { cpu: ${int(1, 20) * 50}m, memory: ${int(1, 16) * 64}Mi }
-            limits: { memory: ${int(17, 32) * 64}Mi }
-          volumeMounts:
-            - name: config
-              mountPath: /etc/${app}
-              readOnly: true
-      volumes:
-        - name: config
-          configMap:
-            name: ${app}-config
-`;
-      files[`${dir}/service.yaml`] = `apiVersion: v1
-kind: Service
-metadata:
-  name: ${app}
-  namespace: ${team}
-  labels:
-${labels(app, team, 4)}
-spec:
-  selector:
-    app.kubernetes.io/name: ${app}
-  ports:
-    - name: http
-      port: 80
-      targetPort: http
-`;
-      files[`${dir}/configmap.yaml`] = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${app}-config
-  namespace: ${team}
-  labels:
-${labels(app, team, 4)}
-data:
-  application.yaml: |
-${block(appConfig(app, team, int(6000, 46000)), 4)}
-  logging.properties: |
-    root.level=${pick(['INFO', 'WARN', 'DEBUG'])}
-    com.example.${team}.level=DEBUG
-    format=json
-`;
+      const image = appImage(g, team, app);
+      files[`${dir}/kustomization.yaml`] = kustomization(['deployment.yaml', 'service.yaml', 'configmap.yaml']);
+      files[`${dir}/deployment.yaml`] = appDeployment(g, team, app, image);
+      files[`${dir}/service.yaml`] = appService(team, app);
+      files[`${dir}/configmap.yaml`] = appConfigMap(g, team, app, [6000, 46000]);
     }
-    files[`apps/${team}/kustomization.yaml`] =
-      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${team}\nresources:\n${apps.map((a) => `  - ${a}`).join('\n')}\n`;
+    files[`apps/${team}/kustomization.yaml`] = kustomization(apps, { namespace: team });
   }
 
   const agentConfig = (kind, name, nodeScoped, target) => {
@@ -333,13 +203,7 @@ ${block(appConfig(app, team, int(6000, 46000)), 4)}
       }
       s += 'exporters:\n  otlp:\n    endpoint: otel-gateway.monitoring.svc:4317\nservice:\n  pipelines:\n    logs: { receivers: [filelog], processors: [k8sattributes, transform, batch], exporters: [otlp] }\n';
     } else if (kind === 1) {
-      s = 'global:\n  scrape_interval: 30s\nscrape_configs:\n';
-      for (let i = 0; s.length < target; i++) {
-        s += `  - job_name: ${name}-pods-${pad(i, 4)}\n    kubernetes_sd_configs:\n      - role: pod\n`;
-        if (nodeScoped) s += '        selectors:\n          - role: pod\n            field: spec.nodeName=$(NODE_NAME)\n';
-        s += `    relabel_configs:\n      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape_${i}]\n        action: keep\n        regex: "true"\n`;
-        s += `      - source_labels: [__meta_kubernetes_namespace]\n        target_label: namespace\n      - target_label: shard\n        replacement: "${hex(8)}"\n`;
-      }
+      s = prometheusConfig(g, name, nodeScoped, target);
     } else {
       s = '[SERVICE]\n    Flush        5\n    Log_Level    info\n[INPUT]\n    Name         tail\n    Path         /var/log/containers/*.log\n    Tag          kube.*\n';
       s += `[FILTER]\n    Name         kubernetes\n    Match        kube.*\n    Use_Kubelet  ${nodeScoped ? 'On' : 'Off'}\n`;
@@ -352,104 +216,26 @@ ${block(appConfig(app, team, int(6000, 46000)), 4)}
   };
 
   const agents = [];
-  for (let g = 0; g < size.agents; g++) {
-    const name = `node-agent-${pad(g, 2)}`;
+  for (let i = 0; i < size.agents; i++) {
+    const name = `node-agent-${pad(i, 2)}`;
     agents.push(name);
-    const kind = g % 3;
+    const kind = i % 3;
     const nodeScoped = r() < 0.6;
     const dir = `infra/agents/${name}`;
     const key = ['collector.yaml', 'prometheus.yml', 'fluent-bit.conf'][kind];
-    files[`${dir}/kustomization.yaml`] =
-      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - rbac.yaml\n  - configmap.yaml\n  - daemonset.yaml\n';
-    files[`${dir}/rbac.yaml`] = `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: ${name}
-  namespace: monitoring
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: ${name}
-rules:
-  - apiGroups: [""]
-    resources: [${pick(['"pods"', '"pods", "nodes"', '"pods", "nodes", "services", "endpoints"', '"nodes/stats", "nodes/proxy"'])}]
-    verbs: ["get", "list", "watch"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: ${name}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: ${name}
-subjects:
-  - kind: ServiceAccount
-    name: ${name}
-    namespace: monitoring
-`;
-    files[`${dir}/configmap.yaml`] = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: ${name}-config
-  namespace: monitoring
-  labels:
-${labels(name, 'observability', 4)}
-data:
-  ${key}: |
-${block(agentConfig(kind, name, nodeScoped, int(15000, 60000)), 4)}
-`;
-    files[`${dir}/daemonset.yaml`] = `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: ${name}
-  namespace: monitoring
-  labels:
-${labels(name, 'observability', 4)}
-  annotations:
-    blast-radius.dev/api-scope: ${nodeScoped ? 'node' : 'cluster'}
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: ${name}
-  updateStrategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: ${pick(['1', '10%', '20%'])}
-  template:
-    metadata:
-      labels:
-${labels(name, 'observability', 8)}
-    spec:
-      serviceAccountName: ${name}
-      priorityClassName: system-node-critical
-      tolerations:
-        - operator: Exists
-      containers:
-        - name: agent
-          image: ${['otel/opentelemetry-collector-contrib', 'prom/prometheus', 'fluent/fluent-bit'][kind]}:${int(1, 3)}.${int(0, 99)}.${int(0, 9)}@sha256:${hex(64)}
-          args: ["--config=/etc/agent/${key}"]
-          env:
-            - name: K8S_NODE_NAME
-              valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
-            - name: NODE_NAME
-              valueFrom: { fieldRef: { fieldPath: spec.nodeName } }
-          resources:
-            requests: { cpu: 100m, memory: 128Mi }
-            limits: { memory: 512Mi }
-          volumeMounts:
-            - { name: config, mountPath: /etc/agent, readOnly: true }
-            - { name: varlog, mountPath: /var/log, readOnly: true }
-      volumes:
-        - name: config
-          configMap: { name: ${name}-config }
-        - name: varlog
-          hostPath: { path: /var/log }
-`;
+    files[`${dir}/kustomization.yaml`] = kustomization(['rbac.yaml', 'configmap.yaml', 'daemonset.yaml']);
+    files[`${dir}/rbac.yaml`] = agentRbac(g, name);
+    files[`${dir}/configmap.yaml`] = agentConfigMap(name, key, agentConfig(kind, name, nodeScoped, int(15000, 60000)));
+    files[`${dir}/daemonset.yaml`] = agentDaemonSet(name, {
+      extra: `  annotations:\n    blast-radius.dev/api-scope: ${nodeScoped ? 'node' : 'cluster'}\n`,
+      maxUnavailable: pick(['1', '10%', '20%']),
+      image: `${['otel/opentelemetry-collector-contrib', 'prom/prometheus', 'fluent/fluent-bit'][kind]}:${int(1, 3)}.${int(0, 99)}.${int(0, 9)}@sha256:${hex(64)}`,
+      args: `--config=/etc/agent/${key}`,
+      env: ['K8S_NODE_NAME', 'NODE_NAME'],
+      varlog: true,
+    });
   }
-  files['infra/agents/kustomization.yaml'] =
-    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${agents.map((a) => `  - ${a}`).join('\n')}\n`;
+  files['infra/agents/kustomization.yaml'] = kustomization(agents);
 
   const hooks = [];
   for (let w = 0; w < size.webhooks; w++) {
@@ -491,20 +277,15 @@ ${selector}    clientConfig:
         resources: ["${pick(['pods', 'deployments', 'ingresses', 'services'])}"]
 `;
   }
-  files['infra/admission/kustomization.yaml'] =
-    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${hooks.map((h) => `  - ${h}`).join('\n')}\n`;
-  files['infra/kustomization.yaml'] =
-    'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - agents\n  - admission\n';
+  files['infra/admission/kustomization.yaml'] = kustomization(hooks);
+  files['infra/kustomization.yaml'] = kustomization(['agents', 'admission']);
 
   const teams = Array.from({ length: size.teams }, (_, t) => `team-${pad(t, 2)}`);
   for (const c of CLUSTERS) {
     const mine = teams.filter(() => r() < 0.7);
-    files[`clusters/${c.name}/kustomization.yaml`] =
-      `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../infra\n${mine.map((t) => `  - ../../apps/${t}`).join('\n')}\n`;
+    files[`clusters/${c.name}/kustomization.yaml`] = kustomization(['../../infra', ...mine.map((t) => `../../apps/${t}`)]);
   }
-  files['.blast-radius.yml'] = `fleet:\n  clusters:\n${CLUSTERS.map(
-    (c) => `    - { name: ${c.name}, nodes: ${c.nodes}, stage: ${c.stage}, paths: ["clusters/${c.name}/**"] }`,
-  ).join('\n')}\nrollout:\n  stages: [dev, staging, canary, prod]\n`;
+  files['.blast-radius.yml'] = fleetConfig(CLUSTERS);
   return files;
 }
 
@@ -720,50 +501,82 @@ function makePr(repo) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// the history case (issue 7): the revert-lock scan of a long history
+// the 200-object pull request
 
-/**
- * A `git fast-import` process: `write` streams commands; `mark(n)` asks for a mark's sha (`get-mark`,
- * answered on stdout once the commit is written), which a `git revert`-style message must quote.
- */
-function fastImport(dir) {
-  const p = spawn('git', ['fast-import', '--quiet', '--done'], { cwd: dir, env: gitEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const waiting = [];
-  const answer = () => {
-    for (let nl = out.indexOf('\n'); nl >= 0 && waiting.length; nl = out.indexOf('\n')) {
-      waiting.shift().resolve(out.slice(0, nl));
-      out = out.slice(nl + 1);
-    }
-  };
-  p.stdout.setEncoding('utf8').on('data', (d) => {
-    out += d;
-    answer();
-  });
-  p.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  p.stdin.on('error', () => undefined); // a dead fast-import shows in its exit code and stderr
-  const closed = new Promise((resolve) => p.on('close', resolve));
-  const failed = (code) => new Error(`git fast-import failed (exit ${code}): ${err.trim().slice(-2000)}`);
-  closed.then((code) => waiting.splice(0).forEach((w) => w.reject(failed(code))));
-  return {
-    write: (text) => p.stdin.write(text),
-    mark: (n) =>
-      new Promise((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        p.stdin.write(`get-mark :${n}\n`);
-        answer();
-      }),
-    async end() {
-      p.stdin.end('done\n');
-      const code = await closed;
-      if (code !== 0) throw failed(code);
-    },
-  };
+/** Objects in a YAML text as the CLI counts them (a `…List`'s items instead of the list); null when it does not parse. */
+function objectCount(text) {
+  let docs;
+  try {
+    docs = yaml.loadAll(text);
+  } catch {
+    return null;
+  }
+  const isObject = (d) => d !== null && typeof d === 'object' && !Array.isArray(d) && typeof d.apiVersion === 'string' && d.apiVersion !== '' && typeof d.kind === 'string' && d.kind !== '';
+  let n = 0;
+  for (const d of docs) {
+    if (d && typeof d === 'object' && typeof d.kind === 'string' && /List$/.test(d.kind) && Array.isArray(d.items)) n += d.items.filter(isObject).length;
+    else if (isObject(d)) n++;
+  }
+  return n;
 }
 
-/** A fast-import `data` block. */
-const dataCmd = (text) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+/**
+ * Makes, in the work tree, the `pr-objects` changes: `---` and a small ConfigMap (its own name, in
+ * namespace bench-added) appended to `count` manifests — plain ones (every document an object, no List,
+ * no Helm template, no kustomization), taken in turn from each upstream repo (the corpus's top folders;
+ * the generated repo's second-level ones) and spread over each. Returns the paths changed.
+ */
+function makeObjectsPr(repo, count) {
+  const groups = new Map();
+  for (const f of listFiles(repo).filter(isYaml)) {
+    if (basename(f) === 'kustomization.yaml' || f.split('/').includes('templates') || basename(f).startsWith('.')) continue;
+    const parts = f.split('/');
+    const key = parts.slice(0, Math.min(2, parts.length - 1)).join('/');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(f);
+  }
+  const usable = (f) => {
+    const text = readFileSync(join(repo, f), 'utf8');
+    if (text.length > 1_000_000 || text.includes('{{')) return null;
+    let docs;
+    try {
+      docs = yaml.loadAll(text).filter((d) => d !== null && d !== undefined);
+    } catch {
+      return null;
+    }
+    if (!docs.length || docs.some((d) => typeof d !== 'object' || Array.isArray(d) || !d.apiVersion || !d.kind || /List$/.test(String(d.kind)))) return null;
+    return text;
+  };
+  // Each group's files in a spread order (every step-th first), so the picks span each upstream repo.
+  const queues = [...groups.keys()].sort().map((k) => {
+    const files = groups.get(k);
+    const first = spread(files, Math.min(files.length, count));
+    const seen = new Set(first);
+    return [...first, ...files.filter((f) => !seen.has(f))];
+  });
+  const chosen = [];
+  while (chosen.length < count && queues.some((q) => q.length)) {
+    for (const q of queues) {
+      if (chosen.length >= count) break;
+      while (q.length) {
+        const f = q.shift();
+        const text = usable(f);
+        if (text === null) continue;
+        const n = chosen.length + 1;
+        const next = `${text.replace(/\n*$/, '\n')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench-added-${String(n).padStart(3, '0')}\n  namespace: bench-added\n  labels:\n    bench.example.com/added: "true"\ndata:\n  revision: "${n}"\n`;
+        const before = objectCount(text);
+        if (before === null || objectCount(next) !== before + 1) continue;
+        writeFileSync(join(repo, f), next);
+        chosen.push(f);
+        break;
+      }
+    }
+  }
+  return { paths: chosen, groups: new Set(chosen.map((f) => f.split('/').slice(0, 2).join('/'))).size };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the history case (issue 7): the revert-lock scan of a long history
 
 /** Small edits to the generated manifests, each as `get` (the current value) and `set` (a new one). */
 const EDITS = {
@@ -810,8 +623,7 @@ function setValue(kind, text, value) {
  * Returns the config text, the number of reverts and the one `pr` re-applies (shas, file, value).
  */
 async function buildHistory(dir, commits) {
-  const r = prng(0x4157);
-  const int = (lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
+  const { r, int } = rng(0x4157);
   const files = generate(true);
   files['.blast-radius.yml'] += `history:\n  maxCommits: ${commits}\n`;
   const apps = Object.keys(files)
@@ -904,55 +716,7 @@ async function buildHistory(dir, commits) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// measuring
-
-const FLOOR_SCRIPT = `
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import * as yaml from ${JSON.stringify(JS_YAML_URL)};
-let files = 0, bytes = 0, docs = 0, errors = 0;
-const walk = (dir) => {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === '.git') continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p);
-    else if (e.isFile() && /\\.ya?ml$/.test(e.name)) {
-      const text = readFileSync(p, 'utf8');
-      files++;
-      bytes += Buffer.byteLength(text);
-      try { docs += yaml.loadAll(text).length; } catch { errors++; }
-    }
-  }
-};
-walk(process.argv[2]);
-process.stdout.write(JSON.stringify({ files, bytes, docs, errors }));
-`;
-
-const RSS_PRELOAD = `
-import { writeFileSync } from 'node:fs';
-process.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS)));
-`;
-
-function timed(cmd, args) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: CLI_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  return { ...r, ms };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function cliFailed(r, what) {
-  const why = r.error ? r.error.message : r.status === null ? `killed by ${r.signal}` : `exit code ${r.status}`;
-  process.stderr.write((r.stderr ?? '').slice(-4000));
-  fail(`the CLI failed (${what}): ${why}`);
-}
-
-// ---------------------------------------------------------------------------------------------
+// running it
 
 const tmp = mkdtempSync(join(tmpdir(), 'blast-radius-bench-'));
 const repo = join(tmp, 'repo');
@@ -962,6 +726,18 @@ process.on('exit', () => {
   else rmSync(tmp, { recursive: true, force: true });
 });
 process.on('SIGINT', () => process.exit(130));
+
+const hasGnuTime = gnuTimeWorks();
+const rssMethod = opt.rss ?? (hasGnuTime ? 'time' : 'preload');
+if (rssMethod === 'time' && !hasGnuTime) fail('--rss time needs GNU time at /usr/bin/time', 2);
+const floorScript = join(tmp, 'floor.mjs');
+writeFileSync(floorScript, makeFloorScript(JS_YAML_URL));
+const measure = (args) => measureCase({ runs, tmp, floor: floorScript, cli: CLI, rssMethod, ...args });
+
+// The Action's mode: the CLI inherits PATH, so it renders with the kubectl / helm found there.
+const tools = { kubectl: onPath('kubectl'), helm: onPath('helm'), kustomize: onPath('kustomize') };
+const toolsLine = `tools on PATH (the CLI runs as the Action does, with this PATH): ${Object.entries(tools).map(([k, v]) => `${k} ${v ?? 'not found'}`).join(', ')}${process.env.KUBECTL_BIN ? `; KUBECTL_BIN=${process.env.KUBECTL_BIN}` : ''}${process.env.HELM_BIN ? `; HELM_BIN=${process.env.HELM_BIN}` : ''}`;
+log(toolsLine);
 
 const useCorpus = !opt.synthetic && existsSync(CORPUS) && statSync(CORPUS).isDirectory();
 const source = useCorpus ? `corpus ${CORPUS}` : 'synthetic';
@@ -973,78 +749,79 @@ if (useCorpus) copyCorpus(repo, opt.smoke ? SMOKE_FILES : 0);
 else writeFiles(repo, generate(opt.smoke));
 git(repo, 'add', '--all');
 git(repo, 'commit', '--quiet', '--no-verify', '-m', 'base');
+const mainFloor = runFloor(floorScript, repo); // the objects of `main`, for the 200-object PR's expected count
 git(repo, 'checkout', '--quiet', '-b', 'pr');
 makePr(repo);
 git(repo, 'add', '--all');
 git(repo, 'commit', '--quiet', '--no-verify', '-m', 'pr');
+// The 200-object PR, from main.
+const addedTarget = opt.smoke ? SMOKE_ADDED_OBJECTS : ADDED_OBJECTS;
+git(repo, 'checkout', '--quiet', '-b', 'pr-objects', 'main');
+const objectsPr = makeObjectsPr(repo, addedTarget);
+git(repo, 'add', '--all');
+git(repo, 'commit', '--quiet', '--no-verify', '-m', `add ${objectsPr.paths.length} ConfigMaps`);
+log(`pr-objects: a ConfigMap appended to ${objectsPr.paths.length} manifests of ${objectsPr.groups} upstream folders (main has ${mainFloor.objects} objects)`);
+if (objectsPr.paths.length < addedTarget) log(`note: only ${objectsPr.paths.length} manifests could take an added object (wanted ${addedTarget})`);
 // Pack the objects, as a clone or a CI fetch has them: loose objects make every git read several times
 // slower than anything a user's checkout sees.
 git(repo, 'gc', '--quiet');
+git(repo, 'checkout', '--quiet', 'pr');
 const nameStatus = git(repo, 'diff', '--name-status', '-M', 'main...pr').trim().split('\n');
 const changed = nameStatus.length;
 const byStatus = {};
 for (const l of nameStatus) byStatus[l[0]] = (byStatus[l[0]] ?? 0) + 1;
 log(`pr: ${changed} changed paths (${Object.entries(byStatus).map(([k, v]) => `${v} ${{ M: 'modified', A: 'added', D: 'deleted', R: 'renamed' }[k] ?? k}`).join(', ')})`);
 
-const floorScript = join(tmp, 'floor.mjs');
-writeFileSync(floorScript, FLOOR_SCRIPT);
-const cliArgs = ['check', '--repo', repo, '--base', 'main', '--head', 'pr', '--format', 'json'];
+// The tracked case: `main...pr`, 30 changed paths. A failure here ends the bench, as it always did.
+const tracked = measure({ name: '', repo, head: 'pr' });
+const report = tracked.report;
+const rr = { status: tracked.exitCode };
+const floorInfo = { files: tracked.files, bytes: tracked.bytes, docs: tracked.docs, errors: tracked.errors };
 
-const floorMs = [];
-const cliMs = [];
-let floorInfo;
-let cliCode;
-for (let i = 0; i < runs; i++) {
-  const f = timed(process.execPath, [floorScript, repo]);
-  if (f.status !== 0) {
-    process.stderr.write(f.stderr ?? '');
-    fail(`the floor script failed: ${f.error?.message ?? `exit code ${f.status}`}`);
-  }
-  floorInfo = JSON.parse(f.stdout);
-  const c = timed(process.execPath, [CLI, ...cliArgs, '--output', devNull]);
-  if (c.error || (c.status !== 0 && c.status !== 1)) cliFailed(c, `run ${i + 1}`);
-  cliCode = c.status;
-  log(`run ${i + 1}/${runs}: floor ${Math.round(f.ms)} ms, cli ${Math.round(c.ms)} ms (exit ${c.status})${i === 0 ? ' — warm-up, discarded' : ''}`);
-  if (i > 0) {
-    floorMs.push(f.ms);
-    cliMs.push(c.ms);
-  }
+/** One row of the summary (and of `cases` in --json). */
+function caseResult(key, label, m, extra = {}) {
+  const r = {
+    key,
+    label,
+    files: m.files,
+    bytes: m.bytes,
+    mb: Number((m.bytes / 1048576).toFixed(1)),
+    objects: m.objects,
+    yamlDocuments: m.docs,
+    yamlErrors: m.errors,
+    floorMs: Math.round(m.floorMs),
+    ...extra,
+  };
+  if (m.failed) return { ...r, failed: m.failed };
+  return {
+    ...r,
+    cliMs: Math.round(m.cliMs),
+    ratio: Number((m.cliMs / m.floorMs).toFixed(2)),
+    peakRssMb: Math.round(m.rssKb / 1024),
+    resources: m.report.stats.resources,
+    phases: m.phases,
+    floorRunsMs: m.floorRunsMs,
+    cliRunsMs: m.cliRunsMs,
+    exitCode: m.exitCode,
+    level: m.report.level,
+    findings: m.report.findings.length,
+    changedFiles: m.report.stats.changedFiles,
+    renderNotes: renderNotes(m.report),
+  };
 }
+const failures = [];
+const cases = [caseResult('corpus-pr30', `${useCorpus ? 'corpus' : 'synthetic'} 30-file PR (tracked)`, tracked, { changed })];
 
-// One more CLI run, for peak RSS and to check the report itself.
-const reportFile = join(tmp, 'report.json');
-const rssFile = join(tmp, 'rss');
-const hasGnuTime = existsSync(GNU_TIME) && /^\d+\s*$/.test(spawnSync(GNU_TIME, ['-f', '%M', 'true'], { encoding: 'utf8' }).stderr ?? '');
-const rssMethod = opt.rss ?? (hasGnuTime ? 'time' : 'preload');
-if (rssMethod === 'time' && !hasGnuTime) fail(`--rss time needs GNU time at ${GNU_TIME}`, 2);
-let rr;
-if (rssMethod === 'time') {
-  rr = timed(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, CLI, ...cliArgs, '--output', reportFile]);
-} else {
-  const preload = join(tmp, 'rss-preload.mjs');
-  writeFileSync(preload, RSS_PRELOAD);
-  process.env.BENCH_RSS_FILE = rssFile;
-  rr = timed(process.execPath, ['--import', pathToFileURL(preload).href, CLI, ...cliArgs, '--output', reportFile]);
-}
-if (rr.error || (rr.status !== 0 && rr.status !== 1)) cliFailed(rr, 'peak-RSS run');
-const rssKb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
-if (!Number.isFinite(rssKb) || rssKb <= 0) fail(`could not read the peak RSS (${rssMethod})`);
-
-let report;
-try {
-  report = JSON.parse(readFileSync(reportFile, 'utf8'));
-} catch (e) {
-  fail(`the CLI's JSON report is not valid JSON: ${e.message}`);
-}
-const problems = [];
-if (report?.schemaVersion !== 1) problems.push('schemaVersion is not 1');
-if (typeof report?.score !== 'number') problems.push('score is not a number');
-if (typeof report?.level !== 'string') problems.push('level is not a string');
-for (const k of ['findings', 'clusters', 'errors', 'notes']) if (!Array.isArray(report?.[k])) problems.push(`${k} is not an array`);
-if (typeof report?.stats?.changedFiles !== 'number') problems.push('stats.changedFiles is not a number');
-if (problems.length) fail(`the CLI's JSON report is invalid: ${problems.join('; ')}`);
-if (rr.stdout) log(`note: the CLI wrote ${rr.stdout.length} bytes to stdout although --output was given`);
-if (rr.status !== cliCode) log(`note: exit code changed between runs (${cliCode} → ${rr.status})`);
+git(repo, 'checkout', '--quiet', 'pr-objects');
+const objectsLabel = `${useCorpus ? 'corpus' : 'synthetic'} ${objectsPr.paths.length}-object PR`;
+const objectsCase = caseResult('corpus-objects', objectsLabel, measure({ name: objectsLabel, repo, head: 'pr-objects', fatal: false }), {
+  changed: objectsPr.paths.length,
+  added: objectsPr.paths.length,
+  baseObjects: mainFloor.objects,
+  expectedResources: mainFloor.objects + objectsPr.paths.length,
+});
+cases.push(objectsCase);
+if (objectsCase.failed) failures.push(objectsLabel);
 
 // Start-up: `--help` loads only the small CLI entry, so it should cost about what node itself does.
 const nodeMs = [];
@@ -1139,6 +916,99 @@ const historyResult = {
   finding: { severity: expected.severity, revert: built.reapplied.revert, original: built.reapplied.original },
 };
 log(`history report: ${expected.severity} ${expected.ruleId}: ${expected.message}`);
+rmSync(hrepo, { recursive: true, force: true });
+
+// The generated fleet, one repo per scale (built, measured, removed).
+const fleetCases = [];
+for (const pct of fleetScales) {
+  const smokeFleet = pct === 0;
+  const label = smokeFleet ? 'fleet (smoke size)' : `fleet ${pct}%`;
+  const frepo = join(tmp, `fleet-${pct}`);
+  mkdirSync(frepo);
+  const t0 = process.hrtime.bigint();
+  git(frepo, '-c', 'init.defaultBranch=main', 'init', '--quiet');
+  git(frepo, 'config', 'gc.auto', '0');
+  let fb;
+  try {
+    fb = await buildFleetRepo(frepo, { scale: pct / 100, smoke: smokeFleet });
+  } catch (e) {
+    fail(`building the fleet repo (${label}) failed: ${e.message}`);
+  }
+  git(frepo, 'checkout', '--quiet', '-f', 'pr');
+  git(frepo, 'gc', '--quiet');
+  log(`${label}: ${fb.files.toLocaleString('en-US')} files, ${(fb.bytes / 1048576).toFixed(1)} MB, ${fb.clusters} clusters, ${fb.teams} teams, ${fb.apps} apps, ${fb.agents} node agents; pr changes ${fb.prPath}; built in ${Math.round(Number(process.hrtime.bigint() - t0) / 1e6)} ms in ${frepo}`);
+  const m = measure({ name: label, repo: frepo, head: 'pr', fatal: false });
+  const c = caseResult(`fleet-${pct}`, label, m, { scale: pct, changed: 1, clusters: fb.clusters });
+  if (c.failed) failures.push(label);
+  else for (const n of c.renderNotes) log(`${label}: note: ${n.slice(0, 400)}`);
+  cases.push(c);
+  fleetCases.push(c);
+  if (!opt.keep) rmSync(frepo, { recursive: true, force: true });
+}
+
+// Growth: the marginal CLI time per MB from each scale to the next; linear when the last is within
+// TARGET.growth of the first (startup costs drop out of a marginal figure, unlike plain ms per MB).
+const grown = fleetCases.filter((c) => c.scale > 0 && !c.failed).sort((a, b) => a.bytes - b.bytes);
+const marginal = [];
+for (let i = 1; i < grown.length; i++) {
+  const [a, b] = [grown[i - 1], grown[i]];
+  marginal.push({
+    from: a.scale,
+    to: b.scale,
+    cliMsPerMb: Number(((b.cliMs - a.cliMs) / (b.mb - a.mb)).toFixed(1)),
+    floorMsPerMb: Number(((b.floorMs - a.floorMs) / (b.mb - a.mb)).toFixed(1)),
+  });
+}
+const growth = {
+  points: fleetCases.filter((c) => c.scale > 0).map((c) => ({
+    scale: c.scale,
+    mb: c.mb,
+    cliMs: c.cliMs ?? null,
+    floorMs: c.floorMs,
+    cliMsPerMb: c.failed ? null : Number((c.cliMs / c.mb).toFixed(1)),
+    failed: c.failed ? c.failed.why : undefined,
+  })),
+  marginal,
+  ratio: marginal.length >= 2 ? Number((marginal.at(-1).cliMsPerMb / marginal[0].cliMsPerMb).toFixed(2)) : null,
+};
+
+const startup = { nodeMs: Math.round(median(nodeMs)), helpMs: Math.round(median(helpMs)), ratio: Number((median(helpMs) / median(nodeMs)).toFixed(2)) };
+
+// Targets (issue 11): reported, not asserted.
+const fmt = (n) => n.toLocaleString('en-US');
+const targets = [];
+const target = (name, reached, value) => targets.push({ name, reached, value });
+if (objectsCase.failed) {
+  target(`${objectsLabel}: CLI ≤ ${TARGET.ratio}× floor`, false, `the CLI failed: ${objectsCase.failed.why}`);
+} else {
+  target(`${objectsLabel}: CLI ≤ ${TARGET.ratio}× floor`, objectsCase.ratio <= TARGET.ratio, `${objectsCase.ratio.toFixed(2)}×: ${fmt(objectsCase.cliMs)} ms against ${fmt(objectsCase.floorMs)} ms`);
+  target(`${objectsLabel}: peak RSS ≤ ${TARGET.rssMb} MB`, objectsCase.peakRssMb <= TARGET.rssMb, `${objectsCase.peakRssMb} MB`);
+  target(
+    `${objectsLabel}: stats.resources = ${fmt(objectsCase.baseObjects)} + ${objectsCase.added} = ${fmt(objectsCase.expectedResources)}`,
+    objectsCase.resources === objectsCase.expectedResources,
+    fmt(objectsCase.resources),
+  );
+}
+const biggest = [...fleetCases].sort((a, b) => b.scale - a.scale)[0];
+if (biggest) {
+  target(
+    `${biggest.label}: CLI ≤ ${TARGET.ratio}× floor`,
+    !biggest.failed && biggest.ratio <= TARGET.ratio,
+    biggest.failed ? `the CLI failed after ${fmt(biggest.failed.ms)} ms: ${biggest.failed.why}` : `${biggest.ratio.toFixed(2)}×: ${fmt(biggest.cliMs)} ms against ${fmt(biggest.floorMs)} ms, peak RSS ${biggest.peakRssMb} MB`,
+  );
+}
+if (fleetCases.some((c) => c.scale > 0)) {
+  const failedScales = fleetCases.filter((c) => c.scale > 0 && c.failed).map((c) => `${c.scale}%`);
+  target(
+    `fleet: linear growth (marginal CLI ms/MB of the last step ≤ ${TARGET.growth}× the first)`,
+    growth.ratio !== null && growth.ratio <= TARGET.growth && !failedScales.length,
+    growth.ratio !== null
+      ? `${growth.ratio.toFixed(2)}×: ${marginal.map((s) => `${s.from}→${s.to}% ${s.cliMsPerMb} ms/MB`).join(', ')}${failedScales.length ? `; the CLI failed at ${failedScales.join(', ')}` : ''}`
+      : failedScales.length ? `the CLI failed at ${failedScales.join(', ')}` : 'needs three scales',
+  );
+}
+target(`cold start: --help ≤ ${TARGET.startup}× node -e 0`, startup.ratio <= TARGET.startup, `${startup.ratio.toFixed(2)}×: ${startup.helpMs} ms against ${startup.nodeMs} ms`);
+target(`history: the scan adds < ${HISTORY_TARGET_S} s`, historyResult.scanSeconds < HISTORY_TARGET_S, `${historyResult.scanSeconds.toFixed(2)} s`);
 
 const result = {
   source: useCorpus ? 'corpus' : 'synthetic',
@@ -1148,14 +1018,16 @@ const result = {
   bytes: floorInfo.bytes,
   yamlDocuments: floorInfo.docs,
   yamlErrors: floorInfo.errors,
+  objects: tracked.objects,
   changed,
-  floorMs: Math.round(median(floorMs)),
-  cliMs: Math.round(median(cliMs)),
-  ratio: Number((median(cliMs) / median(floorMs)).toFixed(2)),
-  peakRssMb: Math.round(rssKb / 1024),
+  floorMs: Math.round(tracked.floorMs),
+  cliMs: Math.round(tracked.cliMs),
+  ratio: Number((tracked.cliMs / tracked.floorMs).toFixed(2)),
+  peakRssMb: Math.round(tracked.rssKb / 1024),
   rssMethod,
-  floorRunsMs: floorMs.map(Math.round),
-  cliRunsMs: cliMs.map(Math.round),
+  floorRunsMs: tracked.floorRunsMs,
+  cliRunsMs: tracked.cliRunsMs,
+  phases: tracked.phases,
   cli: {
     exitCode: rr.status,
     level: report.level,
@@ -1168,15 +1040,19 @@ const result = {
     unparsedFiles: report.stats.unparsedFiles,
     durationMs: report.stats.durationMs,
   },
-  startup: { nodeMs: Math.round(median(nodeMs)), helpMs: Math.round(median(helpMs)), ratio: Number((median(helpMs) / median(nodeMs)).toFixed(2)) },
+  startup,
   history: historyResult,
+  cases,
+  fleet: { growth },
+  tools,
+  targets,
   node: process.version,
 };
 
 log(`${result.files} YAML files, ${(result.bytes / 1048576).toFixed(1)} MB, ${result.yamlDocuments} documents (${result.yamlErrors} files js-yaml rejects)`);
 log(`cli report: exit ${rr.status}, level ${report.level}, score ${report.score}, ${report.findings.length} findings, ${report.errors.length} errors, ${report.notes.length} notes, stats ${JSON.stringify(report.stats)}`);
 console.log(
-  `floor ${result.floorMs} ms | cli ${result.cliMs} ms | ratio ${result.ratio.toFixed(2)} | peak RSS ${result.peakRssMb} MB | files ${result.files} | changed ${changed}`,
+  `floor ${result.floorMs} ms | cli ${result.cliMs} ms | ratio ${result.ratio.toFixed(2)} | peak RSS ${result.peakRssMb} MB | files ${result.files} | changed ${changed} | case ${cases[0].label}: the ratio tracked across sessions`,
 );
 console.log(`startup: node -e 0 ${result.startup.nodeMs} ms | blast-radius --help ${result.startup.helpMs} ms | ratio ${result.startup.ratio.toFixed(2)}`);
 const h = historyResult;
@@ -1184,6 +1060,33 @@ console.log(
   `history: ${h.commits.toLocaleString('en-US')} commits | cli ${h.withScanSeconds.toFixed(2)} s with the scan, ${h.withoutScanSeconds.toFixed(2)} s without | scan adds ${h.scanSeconds.toFixed(2)} s (target < ${HISTORY_TARGET_S} s)`,
 );
 if (h.scanSeconds >= HISTORY_TARGET_S) log(`note: the history scan adds ${h.scanSeconds} s, over the ${HISTORY_TARGET_S} s target (reported, not asserted)`);
+
+// The per-repo table, the phase breakdown, growth and targets.
+console.log(toolsLine);
+const w = Math.max(...cases.map((c) => c.label.length), 18) + 2;
+const cols = [['files', 7], ['MB', 7], ['objects', 9], ['floor ms', 10], ['cli ms', 9], ['ratio', 7], ['RSS MB', 8], ['resources', 11], ['exit', 5]];
+console.log(`${'case'.padEnd(w)}${cols.map(([n, cw]) => n.padStart(cw)).join('')}`);
+for (const c of cases) {
+  const vals = [fmt(c.files), c.mb.toFixed(1), fmt(c.objects), fmt(c.floorMs)];
+  if (c.failed) console.log(`${c.label.padEnd(w)}${vals.map((v, i) => v.padStart(cols[i][1])).join('')}  CLI FAILED (run ${c.failed.run}, after ${fmt(c.failed.ms)} ms): ${c.failed.why}`);
+  else console.log(`${c.label.padEnd(w)}${[...vals, fmt(c.cliMs), c.ratio.toFixed(2), String(c.peakRssMb), fmt(c.resources), String(c.exitCode)].map((v, i) => v.padStart(cols[i][1])).join('')}`);
+}
+const phaseKeys = [...new Set(cases.flatMap((c) => Object.keys(c.phases ?? {})))].sort((a, b) => (PHASES.indexOf(a) + 1 || 99) - (PHASES.indexOf(b) + 1 || 99));
+if (phaseKeys.length) {
+  console.log(`${'phases (median ms)'.padEnd(w)}${phaseKeys.map((k) => k.padStart(Math.max(k.length + 2, 8))).join('')}`);
+  for (const c of cases) {
+    if (!c.phases) continue;
+    console.log(`${c.label.padEnd(w)}${phaseKeys.map((k) => (c.phases[k] === undefined ? '-' : fmt(c.phases[k])).padStart(Math.max(k.length + 2, 8))).join('')}`);
+  }
+} else log('note: the CLI wrote no phase timings (BLAST_RADIUS_TIMINGS)');
+if (growth.points.length) {
+  console.log(
+    `fleet growth: ${growth.points.map((p) => `${p.scale}% ${p.mb} MB ${p.failed ? 'cli failed' : `cli ${fmt(p.cliMs)} ms (${p.cliMsPerMb} ms/MB)`}, floor ${fmt(p.floorMs)} ms`).join(' | ')}` +
+      (marginal.length ? ` | marginal cli ms/MB ${marginal.map((s) => `${s.from}→${s.to}% ${s.cliMsPerMb}`).join(', ')} (floor ${marginal.map((s) => s.floorMsPerMb).join(', ')})` : ''),
+  );
+}
+for (const t of targets) console.log(`target ${t.name}: ${t.reached ? 'reached' : 'not reached'} (${t.value})`);
 if (opt.json) console.log(JSON.stringify(result));
+if (failures.length) fail(`the CLI failed in: ${failures.join(', ')} (see above)`);
 // The start-up target (issue 2): --help within 2.5× of node itself.
 if (result.startup.ratio > 2.5) fail(`blast-radius --help takes ${result.startup.ratio}× the time of node -e 0 (target: 2.5× at most)`);
