@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-DCTGQAEM.js";
+} from "./chunks/chunk-T4ZBVKAY.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

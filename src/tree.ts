@@ -6,6 +6,7 @@ import { listTreeAsync, streamBlobs, type TreeEntry } from './git.js';
 import type { ChangeSet, KubeObject, ParsedFile, Tree } from './types.js';
 import { isHelmTemplate, isYamlPath, MAX_FILE_BYTES, parseYamlFile } from './yaml/parse.js';
 import { execFileSync } from 'node:child_process';
+import { isUtf8 } from 'node:buffer';
 import { isKustomizationPath, treeInputs } from './kustomize.js';
 import { timed } from './timings.js';
 import { cmp } from './util.js';
@@ -118,6 +119,17 @@ export async function readTrees(repo: string, changes: ChangeSet): Promise<{ bas
   const texts = new Map<string, string>();
   await streamBlobs(repo, [...byBlob.keys()], (blob, content) => {
     const text = content.toString('utf8');
+    // (Binary content, with NUL bytes, is parseYamlFile's to report.)
+    if (!isUtf8(content) && !content.subarray(0, 8192).includes(0)) {
+      // Bytes that are not UTF-8 would be read as U+FFFD and analysed as if written so: kubectl rejects them.
+      const at = text.indexOf('\uFFFD');
+      const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+      for (const { path } of byBlob.get(blob) ?? []) {
+        cache.set(`${path}\u0000${blob}`, { path, blob, text, docs: [], objects: [], error: { line, message: 'the file is not valid UTF-8; not analysed' } });
+      }
+      texts.set(blob, text);
+      return;
+    }
     texts.set(blob, text);
     for (const { path, has } of byBlob.get(blob) ?? []) parseOnce(cache, path, blob, text, has);
   });

@@ -156,7 +156,8 @@ describe('renderSarif', () => {
     });
     const out = parse(renderSarif(hostile, CTX));
     expect(validate(out), JSON.stringify(validate.errors, null, 2)).toBe(true);
-    expect(out.runs[0].results?.[0].message.text?.startsWith(evil)).toBe(true);
+    // Plain text as SARIF §3.11.6 reads it: brackets escaped (no link), control characters replaced.
+    expect(out.runs[0].results?.[0].message.text?.startsWith('a|b `x` <img src=x> @octocat #123 \\[x\\](http://e) "q" \\ \uFFFD')).toBe(true);
     expect(out.runs[0].results?.[0].suppressions).toEqual([{ kind: 'inSource' }]);
     const empty = parse(renderSarif(report({ findings: [], errors: [], notes: [], score: 0, level: 'none' }), { ...CTX, rules: [] }));
     expect(validate(empty), JSON.stringify(validate.errors, null, 2)).toBe(true);

@@ -77,6 +77,15 @@ export function objectsByUnit(objects: readonly KubeObject[]): ReadonlyMap<strin
 }
 
 
+/**
+ * What a detection says, for a message. A config held in a Secret keeps its values out of every report:
+ * what the detectors quote from it (job names, settings, labels) is left out; the finding still names the
+ * Secret, its key and the line.
+ */
+export function whatOf(config: AgentConfig, d: Detection): string {
+  return config.holder.kind === 'Secret' ? d.what.replace(/"(?:[^"\\]|\\.)*"/g, '"…"') : d.what;
+}
+
 /** `DaemonSet "monitoring/agent"`. */
 export function describeWorkload(o: KubeObject): string {
   return `${o.kind} ${quote(o.namespace ? `${o.namespace}/${o.name}` : o.name)}`;
@@ -126,8 +135,8 @@ export function configScope(workload: KubeObject, unitObjects: readonly KubeObje
   for (const { config, d } of detectionsOf(workload, unitObjects, detectors)) {
     const scaling = d.reads.filter((r) => isNodeScaling(r.resource));
     const wide = scaling.find((r) => r.scope === 'cluster');
-    if (wide) return { scope: 'cluster', because: `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${d.what}` };
-    if (scaling.length && !node) node = `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${d.what}`;
+    if (wide) return { scope: 'cluster', because: `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${whatOf(config, d)}` };
+    if (scaling.length && !node) node = `${config.holder.kind} ${quote(config.holder.name)} ${quote(config.name)}: ${whatOf(config, d)}`;
   }
   return node ? { scope: 'node', because: node } : undefined;
 }
@@ -179,7 +188,7 @@ export function reportDetections(ctx: StateContext, detector: Detector): void {
     const finding: RawFinding = {
       key: `${d.key}@${config.holder.kind}/${config.holder.name}/${config.path.join('.')}`,
       severity,
-      message: `per-node agent ${describeWorkload(workload)}, config ${where}: ${d.what}: ${stagingTrap(clusters, profile, params)}`,
+      message: `per-node agent ${describeWorkload(workload)}, config ${where}: ${whatOf(config, d)}: ${stagingTrap(clusters, profile, params)}`,
       remediation: d.remediation,
       at: d.at,
       about: workload,

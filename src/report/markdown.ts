@@ -450,6 +450,9 @@ function esc(text: string, max: number): string {
       // own `#` must stay intact.)
       .replace(/([@#])/g, '$1\u200b')
       .replace(/\b(GH)-(?=\d)/gi, '$1-\u200b')
+      // GitHub also turns `www.` and `scheme://` into links (GFM autolinks): a zero-width space breaks them.
+      .replace(/\b(www)\./gi, '$1\u200b.')
+      .replace(/\b([a-z][a-z0-9+.-]*):(?=\/\/)/gi, '$1:\u200b')
       .replace(/[&<>"|`\\[\]()*_~]/g, (c) => ENTITIES[c])
       .replace(/\r\n?|\n/g, '<br>')
       .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '\uFFFD')

@@ -81,7 +81,7 @@ function result(f: Finding, ruleIndex: number, table: readonly ReportCluster[]):
     ruleId: f.ruleId,
     ruleIndex,
     level: LEVEL[f.severity],
-    message: { text: `${f.message}\n\nFix: ${f.remediation}\n\nReach: ${reach}` },
+    message: { text: plain(`${f.message}\n\nFix: ${f.remediation}\n\nReach: ${reach}`) },
     partialFingerprints: { 'blastRadius/v1': fingerprint(f) },
     properties: { severity: f.severity, resource: f.resource, clusters: f.clusters },
   };
@@ -99,12 +99,12 @@ function result(f: Finding, ruleIndex: number, table: readonly ReportCluster[]):
           // file-level finding points at line 1.
           region: { startLine: Math.max(1, f.line ?? 1) },
         },
-        ...(f.resource === null ? {} : { logicalLocations: [{ fullyQualifiedName: f.resource, kind: 'object' }] }),
+        ...(f.resource === null ? {} : { logicalLocations: [{ fullyQualifiedName: clean(f.resource), kind: 'object' }] }),
       },
     ];
   }
   if (f.suppressed) {
-    out.suppressions = [{ kind: 'inSource', ...(f.suppressedBy === null ? {} : { justification: f.suppressedBy }) }];
+    out.suppressions = [{ kind: 'inSource', ...(f.suppressedBy === null ? {} : { justification: plain(f.suppressedBy) }) }];
   }
   return out;
 }
@@ -129,7 +129,7 @@ function invocation(report: Report): Invocation {
     ...report.errors.map(
       (e): Notification => ({
         level: 'error',
-        message: { text: e.message },
+        message: { text: plain(e.message) },
         locations: [
           {
             physicalLocation: {
@@ -140,7 +140,7 @@ function invocation(report: Report): Invocation {
         ],
       }),
     ),
-    ...report.notes.map((n): Notification => ({ level: 'note', message: { text: n } })),
+    ...report.notes.map((n): Notification => ({ level: 'note', message: { text: plain(n) } })),
   ];
   return { executionSuccessful: true, toolExecutionNotifications: notifications };
 }
@@ -151,4 +151,21 @@ function invocation(report: Report): Invocation {
  */
 function toUri(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * Repository text in a SARIF message (SARIF 2.1.0 §3.11.6): `[text](target)` in a plain-text message is an
+ * embedded link that viewers render, so literal square brackets are escaped with a backslash (and a backslash
+ * just before one doubled); control characters and bidi overrides are dropped as in the text report.
+ */
+function plain(text: string): string {
+  return clean(text).replace(/(\\*)([[\]])/g, (_, slashes: string, bracket: string) => `${slashes}${slashes}\\${bracket}`);
+}
+
+/** Control characters other than newline and tab become U+FFFD; bidi overrides ("trojan source") are dropped. */
+function clean(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
 }

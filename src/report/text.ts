@@ -121,7 +121,8 @@ function clusterTable(clusters: ReportCluster[], paint: Paint): string[] {
  * rewrite the terminal); C0/C1 control characters other than newline and tab are replaced.
  */
 function clean(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
+  // Bidi overrides and isolates ("trojan source") would reorder what the terminal shows: dropped.
+  return text.replace(/\r\n?/g, '\n').replace(/[\u202a-\u202e\u2066-\u2069]/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '\uFFFD');
 }
 
 /** `clean` for single-line fields (file names, resources, cluster names). */

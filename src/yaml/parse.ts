@@ -149,6 +149,20 @@ export function parseYamlFile(path: string, blob: string, text: string): ParsedF
       docs.length = i;
       break;
     }
+    const d = asMap(docs[i]);
+    const name = asMap(d?.metadata)?.name;
+    if (d && asString(d.apiVersion) && asString(d.kind) && name !== undefined && name !== null && asString(name) === undefined) {
+      // `name: {{ .Release.Name }}` is YAML (a mapping as a key) but no Kubernetes object: a Helm template
+      // outside a chart's templates/, which kubectl rejects too.
+      const braces = /\{\{/.exec(body);
+      error ??= {
+        line: braces ? body.slice(0, braces.index).split('\n').length : 1,
+        message: braces
+          ? `document ${i + 1} holds Go template expressions ({{ … }}): a Helm template outside a chart's templates/ directory; not analysed`
+          : `document ${i + 1} has a metadata.name that is not a string; not analysed`,
+      };
+      continue;
+    }
     objects.push(...objectsOfDocument(docs[i], path, i));
   }
   return error ? { ...base, docs, objects, error } : { ...base, docs, objects };
