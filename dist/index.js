@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-T4ZBVKAY.js";
+} from "./chunks/chunk-7BOFYF3X.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -15,7 +15,7 @@ import { renderText } from './report/text.js';
 import { resolveWithRendering } from './render/index.js';
 import { NO_HISTORY, namesIn, readHistory, type HistoryScope } from './history.js';
 import { isTextConfigPath } from './revert.js';
-import { isYamlPath } from './yaml/parse.js';
+import { duplicateKey, isYamlPath } from './yaml/parse.js';
 import { exitCodeFor } from './score.js';
 import { readTrees } from './tree.js';
 import { addTime, timed, timedAsync, timings } from './timings.js';
@@ -172,6 +172,12 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     timedAsync('history', () => historyRead),
     labelsRead,
   ]);
+  // Repeated mapping keys in the changed files: read last-wins (as kubectl and helm do), and said.
+  for (const f of changes.files) {
+    const parsed = f.status === 'deleted' ? undefined : trees.head.files.get(f.path);
+    const dup = parsed && duplicateKey(parsed);
+    if (dup) notes.push(`${f.path}:${dup.line}: mapping key "${dup.key}" is repeated; the last value is used, as kubectl and helm do`);
+  }
   // What the change touches is rendered with the real helm / kubectl where they are found (src/render).
   const renderStarted = performance.now();
   const rendering = await resolveWithRendering(config, trees.base, trees.head, changes);

@@ -207,7 +207,7 @@ describe('bad input table (issue 12): each ends as an error, a note or a clean s
     expect(errorsOf(report, 'bad/tab-value.yaml')).toEqual([]);
   });
 
-  it('duplicate mapping keys: last wins (as Helm and kubectl), no error; CURRENT behaviour: no note', () => {
+  it('duplicate mapping keys: last wins (as Helm and kubectl), no error, and a note on the line', () => {
     const dup = SECOND_DS.replace('  namespace: logging\n', '  namespace: default\n  namespace: logging\n');
     const { report } = runCase({ 'bad/dup.yaml': dup });
     expect(report.errors).toEqual([]);
@@ -215,9 +215,9 @@ describe('bad input table (issue 12): each ends as an error, a note or a clean s
     const refs = findingsOn(report, 'bad/dup.yaml').map((f: any) => f.resource);
     expect(refs).toContain('DaemonSet/logging/log-shipper');
     expect(refs).not.toContain('DaemonSet/default/log-shipper');
-    // Issue 12 asks for a note on the duplicate key. The CLI gives none today (js-yaml `json: true`
-    // overrides silently): this states the current behaviour; flip it when the note lands.
-    expect(report.notes.filter((n: string) => /duplicate/i.test(n) || n.includes('bad/dup.yaml'))).toEqual([]);
+    // A changed file that repeats a key is said, with the line of the repeat.
+    const line = dup.split('\n').findIndex((l) => l === '  namespace: logging') + 1;
+    expect(report.notes.filter((n: string) => n.includes('bad/dup.yaml'))).toEqual([`bad/dup.yaml:${line}: mapping key "namespace" is repeated; the last value is used, as kubectl and helm do`]);
   });
 
   // Read with the YAML 1.2 core schema: `yes`/`on` stay strings and `0644` is not octal (go-yaml in

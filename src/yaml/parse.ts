@@ -167,3 +167,22 @@ export function parseYamlFile(path: string, blob: string, text: string): ParsedF
   }
   return error ? { ...base, docs, objects, error } : { ...base, docs, objects };
 }
+
+/**
+ * Where a file repeats a mapping key (the first place), or undefined. Files are read last-wins, as kubectl
+ * and helm read them; a strict second parse finds the repeats, so it runs only on the files a change
+ * touches (for a note), never on the whole tree.
+ */
+export function duplicateKey(f: ParsedFile): { line: number; key: string } | undefined {
+  if (f.error || f.skipped || !f.text) return undefined;
+  try {
+    jsyaml.loadAll(f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text, () => undefined, { ...LOAD_OPTIONS, json: false });
+    return undefined;
+  } catch (e) {
+    const err = e as { mark?: { line?: number }; reason?: string };
+    if (!err.reason?.includes('duplicated mapping key')) return undefined;
+    const line = typeof err.mark?.line === 'number' ? err.mark.line + 1 : 1;
+    const key = /^\s*(?:-\s+)?["']?([^"':]+)["']?\s*:/.exec(f.text.split('\n')[line - 1] ?? '')?.[1]?.trim() ?? '?';
+    return { line, key };
+  }
+}
