@@ -20,7 +20,8 @@ import { analyze } from '../../src/engine.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { ParsedFile, Severity } from '../../src/types.js';
 import { RULES } from '../../rules/index.js';
-import { HAS_CORPUS, readCorpus } from '../helpers/corpus.js';
+import { readdirSync } from 'node:fs';
+import { CORPUS_DIR, HAS_CORPUS, readCorpus } from '../helpers/corpus.js';
 import { changeSetOf } from '../helpers/rule-tester.js';
 
 type Expected = [rule: string, severity: Severity, line: number];
@@ -384,4 +385,38 @@ describe.skipIf(!HAS_CORPUS)('real-world goldens: one corpus file added to an em
       expect(actual).toEqual(g.expected.map(fmt).sort());
     });
   }
+});
+
+/** Kinds that make a corpus file one the snapshot below lists (workloads, webhooks, RBAC, agent configs). */
+const SNAPSHOT_KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ClusterRole', 'Role', 'ClusterRoleBinding', 'RoleBinding', 'ConfigMap', 'OpenTelemetryCollector', 'PrometheusAgent']);
+
+function corpusYamlFiles(dir = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(CORPUS_DIR + dir, { withFileTypes: true })) {
+    const p = dir ? `${dir}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...corpusYamlFiles(p));
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+// A SNAPSHOT, not reviewed expectations: what the tool finds today on every other corpus file with a
+// workload, webhook, RBAC or agent config, each added alone to an empty repository. A change to it is a
+// change of behaviour on real files: review the diff, then update with `npx vitest run -u`.
+describe.skipIf(!HAS_CORPUS)('corpus snapshot: every other file with a workload, webhook, RBAC or agent config', () => {
+  it('matches the recorded findings (snapshot)', async () => {
+    const golden = new Set(GOLDENS.map((g) => g.file));
+    const lines: string[] = [];
+    for (const file of HAS_CORPUS ? corpusYamlFiles() : []) {
+      if (golden.has(file)) continue;
+      const parsed = treeFromFiles('head', [{ path: file, text: readCorpus(file) }]);
+      if (!parsed.objects.some((o) => SNAPSHOT_KINDS.has(o.kind))) continue;
+      const report = run(file);
+      expect(report.notes.filter((n) => n.startsWith('internal error')), file).toEqual([]);
+      const found = report.findings.filter((f) => !f.suppressed).map((f) => `${f.severity} ${f.ruleId} line ${f.line}`).sort();
+      lines.push(`${file}: ${found.length ? found.join('; ') : 'none'}`);
+    }
+    expect(lines.length).toBeGreaterThan(500);
+    await expect(`${lines.join('\n')}\n`).toMatchFileSnapshot('__snapshots__/corpus-findings.snapshot.txt');
+  }, 120_000);
 });
