@@ -26249,10 +26249,12 @@ var Writer = class {
       if (statusOf(e) !== 403) throw e;
       this.refused.add(kind);
       const reason = e.message ?? "";
+      const headers = e.response?.headers ?? {};
+      const rateLimited = headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(reason);
       const say = this.warned ? info : warning;
       this.warned = true;
       say(
-        `Blast Radius could not ${what}: GitHub refused it (403${reason ? `: ${reason.split("\n")[0]}` : ""}). A pull request from a fork gets a read-only token; otherwise give the workflow \`pull-requests: write\` and \`statuses: write\`. The job summary, annotations and outputs still carry the full result, and the job result reflects the risk.`
+        `Blast Radius could not ${what}: GitHub refused it (403${reason ? `: ${reason.split("\n")[0]}` : ""}). ` + (rateLimited ? "The API rate limit still held after the retries; the next push runs the check again. " : "A pull request from a fork gets a read-only token; otherwise give the workflow `pull-requests: write` and `statuses: write`. ") + "The job summary, annotations and outputs still carry the full result, and the job result reflects the risk."
       );
       return void 0;
     }

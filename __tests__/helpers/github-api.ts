@@ -156,12 +156,19 @@ export interface RecordedRequest {
   route?: string;
   /** Path parameters, decoded. */
   params?: Record<string, string>;
+  /** The client closed the connection before a delayed fault (`delayMs`) answered. */
+  aborted?: boolean;
 }
 
 export interface FaultResponse {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Answer only after this many milliseconds (a hung connection). If the client gives up first, nothing
+   * is sent and the request is recorded with `status: 0` and `aborted: true`.
+   */
+  delayMs?: number;
 }
 
 export interface FakeGitHub {
@@ -585,6 +592,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
   const requests: RecordedRequest[] = [];
   const violations: string[] = [];
   const faults: { method: string; path: RegExp | string; response: FaultResponse; left: number }[] = [];
+  /** Timers of delayed fault answers still pending (cleared on close). */
+  const delayed = new Set<ReturnType<typeof setTimeout>>();
   let requestCounter = 0;
   let api = ''; // set once listening
 
@@ -1268,10 +1277,26 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
     if (fault) {
       fault.left -= 1;
       const r = fault.response;
-      send(res, record, {
-        status: r.status,
-        body: r.body !== undefined ? r.body : { message: STATUS_TEXT[r.status] ?? 'Error', documentation_url: op.docUrl, status: String(r.status) },
-        headers: r.headers,
+      const reply = (): void =>
+        send(res, record, {
+          status: r.status,
+          body: r.body !== undefined ? r.body : { message: STATUS_TEXT[r.status] ?? 'Error', documentation_url: op.docUrl, status: String(r.status) },
+          headers: r.headers,
+        });
+      if (!(r.delayMs && r.delayMs > 0)) {
+        reply();
+        return;
+      }
+      const timer = setTimeout(() => {
+        delayed.delete(timer);
+        if (!res.destroyed) reply();
+      }, r.delayMs);
+      delayed.add(timer);
+      res.on('close', () => {
+        if (res.writableEnded || !delayed.delete(timer)) return;
+        clearTimeout(timer);
+        record.aborted = true;
+        requests.push(record);
       });
       return;
     }
@@ -1324,6 +1349,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitH
       faults.push({ method: match.method, path: match.path, response, left: times });
     },
     close() {
+      for (const t of delayed) clearTimeout(t);
+      delayed.clear();
       return new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();

@@ -64,12 +64,17 @@ export class Writer {
       if (statusOf(e) !== 403) throw e;
       this.refused.add(kind);
       const reason = (e as { message?: string }).message ?? '';
+      // A 403 is also how GitHub says a rate limit still holds after the retries: not a permission problem.
+      const headers = (e as { response?: { headers?: Record<string, string | undefined> } }).response?.headers ?? {};
+      const rateLimited = headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(reason);
       // One warning for the run; a second kind refused is only logged.
       const say = this.warned ? core.info : core.warning;
       this.warned = true;
       say(
         `Blast Radius could not ${what}: GitHub refused it (403${reason ? `: ${reason.split('\n')[0]}` : ''}). ` +
-          'A pull request from a fork gets a read-only token; otherwise give the workflow `pull-requests: write` and `statuses: write`. ' +
+          (rateLimited
+            ? 'The API rate limit still held after the retries; the next push runs the check again. '
+            : 'A pull request from a fork gets a read-only token; otherwise give the workflow `pull-requests: write` and `statuses: write`. ') +
           'The job summary, annotations and outputs still carry the full result, and the job result reflects the risk.',
       );
       return undefined;
