@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-7BOFYF3X.js";
+} from "./chunks/chunk-HX5RHS4P.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -518,7 +518,10 @@ const renderCache = new Map<string, { docs: readonly unknown[]; info: string; cl
 
 function unitOf(c: Candidate, adapter: ChartAdapter, info: ReleaseInfo, userLayers: readonly ValuesLayer[], files: readonly string[], id: string, ctx: Context): Unit {
   const layers: ValuesLayer[] = [{ doc: adapter.defaults }, ...userLayers];
-  const infoKey = JSON.stringify([info, c.declared, files]);
+  // Lines are read from the files the objects point into: the cache holds only while those are the same
+  // content (a Chart.yaml edited above a dependency moves its line).
+  const blobs = [c.declared.file, ...files].map((f) => ctx.tree.files.get(f)?.blob ?? '');
+  const infoKey = JSON.stringify([info, c.declared, files, blobs]);
   const clusters = [...c.clusters].sort(cmp);
   const known = renderCache.get(id);
   let objects: KubeObject[];
