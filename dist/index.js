@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-HX5RHS4P.js";
+} from "./chunks/chunk-XDRVO6OC.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -15,7 +15,7 @@ import { renderText } from './report/text.js';
 import { resolveWithRendering } from './render/index.js';
 import { NO_HISTORY, namesIn, readHistory, type HistoryScope } from './history.js';
 import { isTextConfigPath } from './revert.js';
-import { duplicateKey, isYamlPath } from './yaml/parse.js';
+import { duplicateKey, isYamlPath, yaml11Value } from './yaml/parse.js';
 import { exitCodeFor } from './score.js';
 import { readTrees } from './tree.js';
 import { addTime, timed, timedAsync, timings } from './timings.js';
@@ -177,6 +177,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const parsed = f.status === 'deleted' ? undefined : trees.head.files.get(f.path);
     const dup = parsed && duplicateKey(parsed);
     if (dup) notes.push(`${f.path}:${dup.line}: mapping key "${dup.key}" is repeated; the last value is used, as kubectl and helm do`);
+    const old = parsed && yaml11Value(parsed);
+    if (old) notes.push(`${f.path}:${old.line}: "${old.value}" is read as YAML 1.2 here (a string or a decimal number); kubectl reads YAML 1.1 (a boolean or an octal number): quote it or write true / false or the number you mean`);
   }
   // What the change touches is rendered with the real helm / kubectl where they are found (src/render).
   const renderStarted = performance.now();

@@ -221,7 +221,7 @@ describe('bad input table (issue 12): each ends as an error, a note or a clean s
   });
 
   // Read with the YAML 1.2 core schema: `yes`/`on` stay strings and `0644` is not octal (go-yaml in
-  // kubectl reads true / 420). No rule here reads those fields; no note is given.
+  // kubectl reads true / 420): the object is analysed, and the changed file gets a note.
   it('YAML 1.1 values (0644, yes, on): parsed without error, the object is analysed', () => {
     const ds = SECOND_DS.replace(
       '      containers:\n',
@@ -230,6 +230,12 @@ describe('bad input table (issue 12): each ends as an error, a note or a clean s
     const { report } = runCase({ 'bad/yaml11.yaml': ds });
     expect(report.errors).toEqual([]);
     expect(findingsOn(report, 'bad/yaml11.yaml').map((f: any) => f.resource)).toContain('DaemonSet/logging/log-shipper');
+    // The two readings differ (kubectl's go-yaml reads `yes` as true, 0644 as 420): a note on the first
+    // block-style one (`hostNetwork: yes`).
+    const line = ds.split('\n').findIndex((l) => l.includes('hostNetwork: yes')) + 1;
+    expect(report.notes.filter((n: string) => n.startsWith('bad/yaml11.yaml'))).toEqual([
+      `bad/yaml11.yaml:${line}: "yes" is read as YAML 1.2 here (a string or a decimal number); kubectl reads YAML 1.1 (a boolean or an octal number): quote it or write true / false or the number you mean`,
+    ]);
   });
 
   it('custom tags (!Ref, !GetAtt): an error entry at the tag line', () => {

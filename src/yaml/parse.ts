@@ -186,3 +186,21 @@ export function duplicateKey(f: ParsedFile): { line: number; key: string } | und
     return { line, key };
   }
 }
+
+/** A plain YAML 1.1 boolean or octal (`yes`, `on`, `off`, `0644`) as a mapping value or list item. */
+const YAML11 = /^[ \t]*(?:-[ \t]+)?(?:[\w.\/-]+:[ \t]+)?(yes|no|on|off|Yes|No|On|Off|YES|NO|ON|OFF|y|n|Y|N|0[0-7]+)[ \t]*(?:#.*)?$/;
+
+/**
+ * The first line of a file holding a YAML 1.1 boolean or octal scalar, or undefined. Blast Radius reads
+ * YAML 1.2 (`yes` is a string, `0644` the decimal 644); kubectl's go-yaml reads 1.1 (`true`, 420): said in
+ * a note for the files a change touches, where the two readings could differ.
+ */
+export function yaml11Value(f: ParsedFile): { line: number; value: string } | undefined {
+  if (f.error || f.skipped || !f.text || f.docs.length === 0) return undefined;
+  const lines = f.text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = YAML11.exec(lines[i]);
+    if (m) return { line: i + 1, value: m[1] };
+  }
+  return undefined;
+}
