@@ -6,126 +6,22 @@
  * plugin does. Each spawns the bundled dist/index.js against the loopback GitHub of helpers/github-api.ts.
  * In every case the job's result is the risk, never the outage.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { devNull, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import jsyaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MARKER } from '../../src/report/markdown.js';
 import { FAIL_CLOSED_POD_WEBHOOK, fleetBase } from '../e2e/fixtures.js';
-import { cleanupAll, PROJECT_ROOT, prRepo, type Repo } from '../helpers/git-fixture.js';
-import { startFakeGitHub, type FakeGitHub, type RecordedRequest } from '../helpers/github-api.js';
+import { fake, PR, prPayload, runAction as runShared, sha, type ActionRun } from '../helpers/action-runner.js';
+import { cleanupAll, prRepo, type Repo } from '../helpers/git-fixture.js';
+import type { FakeGitHub, RecordedRequest } from '../helpers/github-api.js';
 
 afterAll(cleanupAll);
 
-const ACTION = join(PROJECT_ROOT, 'dist/index.js');
-const ACTION_DEFAULTS: Record<string, string> = Object.fromEntries(
-  Object.entries((jsyaml.load(readFileSync(join(PROJECT_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, { default?: string }> }).inputs).map(([k, v]) => [k, v.default ?? '']),
-);
-const OWNER = 'acme';
-const REPO = 'fleet';
-const PR = 7;
 /** The retry plugin's defaults: three retries, waiting (n + 1)² s before retry n. */
 const RETRIES = 3;
 /** src/action/github.ts: REQUEST_TIMEOUT_MS (a constant; there is no knob to shorten it). */
 const DEADLINE_MS = 30_000;
 
-interface ActionRun {
-  code: number;
-  stdout: string;
-  summary: string;
-  outputs: Record<string, string>;
-  report: any;
-  ms: number;
-}
-
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]);
-    if (!m) continue;
-    const value: string[] = [];
-    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i]);
-    out[m[1]] = value.join('\n');
-  }
-  return out;
-}
-
-/** Spawns dist/index.js as the runner does (see action.e2e.test.ts), on a pull_request event. */
-async function runAction(repo: Repo, gh: FakeGitHub, timeoutMs = 60_000): Promise<ActionRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'blast-radius-faults-'));
-  const eventPath = join(dir, 'event.json');
-  const output = join(dir, 'output');
-  const summary = join(dir, 'summary');
-  writeFileSync(eventPath, JSON.stringify(prPayload(repo)));
-  writeFileSync(output, '');
-  writeFileSync(summary, '');
-  const inputs: Record<string, string> = { ...ACTION_DEFAULTS, 'github-token': 'ghs_test_token_0123456789' };
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('GITHUB_') && !k.startsWith('INPUT_') && !k.startsWith('RUNNER_') && v !== undefined) env[k] = v;
-  Object.assign(env, {
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: devNull,
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: eventPath,
-    GITHUB_OUTPUT: output,
-    GITHUB_STEP_SUMMARY: summary,
-    GITHUB_WORKSPACE: repo.dir,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-    GITHUB_API_URL: gh.url,
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_RUN_ID: '4242',
-    RUNNER_TEMP: dir,
-  });
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const started = Date.now();
-  const child = spawn(process.execPath, [ACTION], { cwd: repo.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code: number = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`dist/index.js timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      resolve(c ?? -1);
-    });
-  });
-  const ms = Date.now() - started;
-  const outputs = parseOutputs(readFileSync(output, 'utf8'));
-  const run = { code, stdout, outputs, summary: readFileSync(summary, 'utf8'), report: outputs.report ? JSON.parse(readFileSync(outputs.report, 'utf8')) : undefined, ms };
-  rmSync(dir, { recursive: true, force: true });
-  return run;
-}
-
-const sha = (repo: Repo, ref: string) => repo.git('rev-parse', ref);
-
-function prPayload(repo: Repo) {
-  return {
-    action: 'synchronize',
-    number: PR,
-    pull_request: {
-      number: PR,
-      base: { sha: sha(repo, 'main'), ref: 'main', repo: { full_name: `${OWNER}/${REPO}` } },
-      head: { sha: sha(repo, 'pr'), ref: 'feature', repo: { full_name: `${OWNER}/${REPO}` } },
-      labels: [],
-    },
-    repository: { full_name: `${OWNER}/${REPO}` },
-  };
-}
-
-const fake = (repo: Repo): Promise<FakeGitHub> =>
-  startFakeGitHub({
-    owner: OWNER,
-    repo: REPO,
-    state: { pulls: { [PR]: { number: PR, head: { sha: sha(repo, 'pr'), ref: 'feature' }, base: { sha: sha(repo, 'main'), ref: 'main' } } } },
-  });
+/** The Action on a pull_request event of the fixture (action-runner.ts), with a time limit of its own. */
+const runAction = (repo: Repo, gh: FakeGitHub, timeoutMs = 60_000): Promise<ActionRun> => runShared(repo, gh, { payload: prPayload(repo), timeoutMs });
 
 const risky = () => prRepo(fleetBase(), { 'clusters/prod-us/webhook.yaml': FAIL_CLOSED_POD_WEBHOOK });
 const clean = () => prRepo(fleetBase(), { 'README.md': '# infra, documented\n' });

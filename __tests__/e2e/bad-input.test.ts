@@ -10,45 +10,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, createRepo, runCli, type Repo } from '../helpers/git-fixture.js';
-import { ALIAS_BOMB, DEEP_DOCUMENT, DEPLOYMENT, FLEET_CONFIG } from './fixtures.js';
+import { AGENT, ALIAS_BOMB, DEEP_DOCUMENT, DEPLOYMENT, FLEET_CONFIG } from './fixtures.js';
 
 afterAll(cleanupAll);
 
-/** The good change of every case (from watch-all.test.ts). */
-const AGENT = `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: node-telemetry
-  namespace: monitoring
-  annotations:
-    blast-radius.dev/api-scope: cluster
-spec:
-  selector: { matchLabels: { app: node-telemetry } }
-  template:
-    metadata: { labels: { app: node-telemetry } }
-    spec:
-      serviceAccountName: node-telemetry
-      containers:
-        - name: agent
-          image: registry.example.com/node-telemetry:1.4.2
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: node-telemetry, namespace: monitoring }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: node-telemetry }
-rules:
-  - { apiGroups: [""], resources: [pods], verbs: [get, list, watch] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: node-telemetry }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-telemetry }
-subjects:
-  - { kind: ServiceAccount, name: node-telemetry, namespace: monitoring }
-`;
+// The good change of every case is AGENT (fixtures.ts): a per-node agent whose ClusterRole lists and watches pods cluster-wide.
 
 const BASE: Record<string, string> = {
   'apps/web.yaml': DEPLOYMENT,

@@ -69,3 +69,39 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 /** A document nested 5,000 levels deep. */
 export const DEEP_DOCUMENT = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: deep }\ndata:\n  x: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n';
+
+/** The December 2024 shape: a per-node agent whose ClusterRole lists and watches pods cluster-wide. */
+export const AGENT = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-telemetry
+  namespace: monitoring
+  annotations:
+    blast-radius.dev/api-scope: cluster
+spec:
+  selector: { matchLabels: { app: node-telemetry } }
+  template:
+    metadata: { labels: { app: node-telemetry } }
+    spec:
+      serviceAccountName: node-telemetry
+      containers:
+        - name: agent
+          image: registry.example.com/node-telemetry:1.4.2
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: node-telemetry, namespace: monitoring }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: node-telemetry }
+rules:
+  - { apiGroups: [""], resources: [pods], verbs: [get, list, watch] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: node-telemetry }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-telemetry }
+subjects:
+  - { kind: ServiceAccount, name: node-telemetry, namespace: monitoring }
+`;

@@ -4,47 +4,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanupAll, prRepo, runCli } from '../helpers/git-fixture.js';
-import { FLEET_CONFIG } from './fixtures.js';
+import { AGENT, FLEET_CONFIG } from './fixtures.js';
 
 afterAll(cleanupAll);
 
 const CONFIG = FLEET_CONFIG;
 
-/** The December 2024 shape: a per-node agent whose ClusterRole lists and watches pods cluster-wide. */
-const AGENT = `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: node-telemetry
-  namespace: monitoring
-  annotations:
-    blast-radius.dev/api-scope: cluster
-spec:
-  selector: { matchLabels: { app: node-telemetry } }
-  template:
-    metadata: { labels: { app: node-telemetry } }
-    spec:
-      serviceAccountName: node-telemetry
-      containers:
-        - name: agent
-          image: registry.example.com/node-telemetry:1.4.2
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: { name: node-telemetry, namespace: monitoring }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: { name: node-telemetry }
-rules:
-  - { apiGroups: [""], resources: [pods], verbs: [get, list, watch] }
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: node-telemetry }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-telemetry }
-subjects:
-  - { kind: ServiceAccount, name: node-telemetry, namespace: monitoring }
-`;
 
 const k = (...resources: string[]) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `  - ${r}`).join('\n')}\n`;
 
