@@ -178,7 +178,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
     const dup = parsed && duplicateKey(parsed);
     if (dup) notes.push(`${f.path}:${dup.line}: mapping key "${dup.key}" is repeated; the last value is used, as kubectl and helm do`);
     const old = parsed && yaml11Value(parsed);
-    if (old) notes.push(`${f.path}:${old.line}: "${old.value}" is read as YAML 1.2 here (a string or a decimal number); kubectl reads YAML 1.1 (a boolean or an octal number): quote it or write true / false or the number you mean`);
+    // The value itself is not quoted: a note is printed in every report, and the file may hold secrets.
+    if (old) notes.push(`${f.path}:${old.line}: a plain value YAML 1.1 reads as a boolean or an octal number (kubectl) is read as YAML 1.2 here (a string or a decimal number): write true / false, or the number in decimal`);
   }
   // What the change touches is rendered with the real helm / kubectl where they are found (src/render).
   const renderStarted = performance.now();

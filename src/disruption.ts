@@ -50,7 +50,10 @@ function hpasByTarget(objects: readonly KubeObject[]): Map<string, KubeObject[]>
     index = new Map();
     for (const h of objects) {
       if (h.kind !== 'HorizontalPodAutoscaler') continue;
-      const id = `${asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind']))}/${asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name']))}`;
+      const kind = asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'kind']));
+      const name = asString(getIn(h.doc, ['spec', 'scaleTargetRef', 'name']));
+      if (kind === undefined || name === undefined) continue;
+      const id = `${kind}/${name}`;
       (index.get(id) ?? index.set(id, []).get(id)!).push(h);
     }
     hpaIndexes.set(objects, index);

@@ -389,7 +389,7 @@ function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, 
       namespace,
       ref: objectRef('ConfigMap', namespace, name),
       // Not the document the build goes on to change (namespace, prefix): the object is made from that one.
-      doc: { ...generatedDoc },
+      doc: structuredClone(generatedDoc),
       file: kpath,
       docIndex: 0,
       docPath: [],

@@ -119,19 +119,17 @@ export async function readTrees(repo: string, changes: ChangeSet): Promise<{ bas
   const texts = new Map<string, string>();
   await streamBlobs(repo, [...byBlob.keys()], (blob, content) => {
     const text = content.toString('utf8');
-    // (Binary content, with NUL bytes, is parseYamlFile's to report.)
-    if (!isUtf8(content) && !content.subarray(0, 8192).includes(0)) {
-      // Bytes that are not UTF-8 would be read as U+FFFD and analysed as if written so: kubectl rejects them.
-      const at = text.indexOf('\uFFFD');
-      const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
-      for (const { path } of byBlob.get(blob) ?? []) {
-        cache.set(`${path}\u0000${blob}`, { path, blob, text, docs: [], objects: [], error: { line, message: 'the file is not valid UTF-8; not analysed' } });
-      }
-      texts.set(blob, text);
-      return;
-    }
+    // Bytes that are not UTF-8 would be read as U+FFFD and analysed as if written so: kubectl rejects them.
+    // (Binary content, with NUL bytes, is parseYamlFile's to report; a Helm template is not YAML yet.)
+    const invalid = !isUtf8(content) && !content.subarray(0, 8192).includes(0);
     texts.set(blob, text);
-    for (const { path, has } of byBlob.get(blob) ?? []) parseOnce(cache, path, blob, text, has);
+    for (const { path, has } of byBlob.get(blob) ?? []) {
+      if (invalid && !isHelmTemplate(path, text, has)) {
+        const at = text.indexOf('\uFFFD');
+        const line = at < 0 ? 1 : text.slice(0, at).split('\n').length;
+        cache.set(`${path}\u0000${blob}`, { path, blob, text, docs: [], objects: [], error: { line, message: 'the file is not valid UTF-8; not analysed' } });
+      } else parseOnce(cache, path, blob, text, has);
+    }
   });
   const build = (side: 'base' | 'head', commit: string, byPath: Map<string, TreeEntry>): Tree => {
     const files = new Map<string, ParsedFile>();

@@ -197,10 +197,10 @@ describe('bad input table (issue 12): each ends as an error, a note or a clean s
     expect(report.errors).toEqual([]);
     expect(findingsOn(report, 'bad/yaml11.yaml').map((f: any) => f.resource)).toContain('DaemonSet/logging/log-shipper');
     // The two readings differ (kubectl's go-yaml reads `yes` as true, 0644 as 420): a note on the first
-    // block-style one (`hostNetwork: yes`).
+    // block-style one (`hostNetwork: yes`), without the value (a note is printed in every report).
     const line = ds.split('\n').findIndex((l) => l.includes('hostNetwork: yes')) + 1;
     expect(report.notes.filter((n: string) => n.startsWith('bad/yaml11.yaml'))).toEqual([
-      `bad/yaml11.yaml:${line}: "yes" is read as YAML 1.2 here (a string or a decimal number); kubectl reads YAML 1.1 (a boolean or an octal number): quote it or write true / false or the number you mean`,
+      `bad/yaml11.yaml:${line}: a plain value YAML 1.1 reads as a boolean or an octal number (kubectl) is read as YAML 1.2 here (a string or a decimal number): write true / false, or the number in decimal`,
     ]);
   });
 

@@ -188,19 +188,39 @@ export function duplicateKey(f: ParsedFile): { line: number; key: string } | und
 }
 
 /** A plain YAML 1.1 boolean or octal (`yes`, `on`, `off`, `0644`) as a mapping value or list item. */
-const YAML11 = /^[ \t]*(?:-[ \t]+)?(?:[\w.\/-]+:[ \t]+)?(yes|no|on|off|Yes|No|On|Off|YES|NO|ON|OFF|y|n|Y|N|0[0-7]+)[ \t]*(?:#.*)?$/;
+const YAML11 = /^[ \t]*(?:-[ \t]+)?(?:[\w.\/-]+:[ \t]+)?(?:yes|no|on|off|Yes|No|On|Off|YES|NO|ON|OFF|y|n|Y|N|0[0-7]+)[ \t]*(?:#.*)?$/;
+/** A key whose value is a block scalar (`key: |`, `- >-`): the lines below it, more indented, are its text. */
+const BLOCK_START = /^([ \t]*)(?:-[ \t]+)?(?:[^#\s][^#]*:[ \t]+)?[|>][-+0-9]*[ \t]*(?:#.*)?$/;
 
 /**
- * The first line of a file holding a YAML 1.1 boolean or octal scalar, or undefined. Blast Radius reads
- * YAML 1.2 (`yes` is a string, `0644` the decimal 644); kubectl's go-yaml reads 1.1 (`true`, 420): said in
- * a note for the files a change touches, where the two readings could differ.
+ * The first line of a file holding a plain YAML 1.1 boolean or octal scalar, or undefined. Blast Radius
+ * reads YAML 1.2 (`yes` is a string, `0644` the decimal 644); kubectl's go-yaml reads 1.1 (`true`, 420):
+ * said in a note for the files a change touches, where the two readings could differ. Text inside block
+ * scalars (an agent's config in a ConfigMap) is a string either way, and Secrets are never looked into.
  */
-export function yaml11Value(f: ParsedFile): { line: number; value: string } | undefined {
+export function yaml11Value(f: ParsedFile): { line: number } | undefined {
   if (f.error || f.skipped || !f.text || f.docs.length === 0) return undefined;
   const lines = f.text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = YAML11.exec(lines[i]);
-    if (m) return { line: i + 1, value: m[1] };
+  const isSecret = (x: string) => /^kind:[ \t]*["']?Secret["']?[ \t]*$/.test(x);
+  let docStart = 0;
+  while (docStart < lines.length) {
+    let docEnd = docStart + 1;
+    while (docEnd < lines.length && !/^---(\s|$)/.test(lines[docEnd])) docEnd++;
+    const doc = lines.slice(docStart, docEnd);
+    if (!doc.some(isSecret)) {
+      let block: number | undefined;
+      for (let k = 0; k < doc.length; k++) {
+        const l = doc[k];
+        if (block !== undefined) {
+          if (l.trim() === '' || /^[ \t]*/.exec(l)![0].length > block) continue;
+          block = undefined;
+        }
+        const b = BLOCK_START.exec(l);
+        if (b) block = b[1].length;
+        else if (YAML11.test(l)) return { line: docStart + k + 1 };
+      }
+    }
+    docStart = docEnd;
   }
   return undefined;
 }
