@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-4ALJ6P5Z.js";
+} from "./chunks/chunk-GIS3QLJO.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -6,11 +6,8 @@
  * control characters); text has no terminal escapes; JSON keeps the strings as data. Secret values (in
  * `stringData`, in base64 `data`, and in a Secret mounted as an agent config) never appear in any output.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
+import { sarifValidator } from '../helpers/sarif-schema.js';
 import { RULES } from '../../rules/index.js';
 import { RULE_METAS, render, type Format } from '../../src/check.js';
 import { parseConfig } from '../../src/config.js';
@@ -326,14 +323,6 @@ export function sarifProblems(text: string): string[] {
   return problems;
 }
 
-function sarifValidator() {
-  const path = createRequire(import.meta.url).resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
-  const { $schema: _draft, id: _id, ...schema } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
-  const mod = addFormatsModule as unknown as { default?: (a: Ajv) => Ajv } & ((a: Ajv) => Ajv);
-  (mod.default ?? mod)(ajv);
-  return ajv.compile(schema);
-}
 const validate = sarifValidator();
 
 /** Problems of a text report: no terminal escapes or bidi overrides from the repository. */

@@ -136,18 +136,19 @@ function overlaysOnBothSides(planned: ResolvedTrees, trees: { base: Tree; head: 
  */
 const STATIC_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components', 'namespace', 'namePrefix', 'nameSuffix', 'patches', 'patchesStrategicMerge', 'patchesJson6902', 'commonLabels', 'labels', 'commonAnnotations', 'images', 'replicas', 'configMapGenerator']);
 
-const approximatedCache = new WeakMap<Tree, WeakMap<Unit, string[]>>();
+/** `fn` of (tree, unit), computed once per pair: planning asks the same overlays several times. */
+function perUnit<T>(fn: (tree: Tree, u: Unit) => T): (tree: Tree, u: Unit) => T {
+  const cache = new WeakMap<Tree, WeakMap<Unit, T>>();
+  return (tree, u) => {
+    let perTree = cache.get(tree);
+    if (!perTree) cache.set(tree, (perTree = new WeakMap()));
+    if (!perTree.has(u)) perTree.set(u, fn(tree, u));
+    return perTree.get(u)!;
+  };
+}
 
 /** The fields of an overlay's kustomizations that the static build only approximates. */
-function approximated(tree: Tree, u: Unit): string[] {
-  let perTree = approximatedCache.get(tree);
-  if (!perTree) approximatedCache.set(tree, (perTree = new WeakMap()));
-  const known = perTree.get(u);
-  if (known) return known;
-  const list = approximatedFields(tree, u);
-  perTree.set(u, list);
-  return list;
-}
+const approximated = perUnit(approximatedFields);
 
 function approximatedFields(tree: Tree, u: Unit): string[] {
   const out = new Set<string>();
@@ -191,18 +192,12 @@ function chartsToRender(releases: readonly Candidate[], tree: Tree, changed: Rea
   });
 }
 
-const inputsCache = new WeakMap<Tree, WeakMap<Unit, string[]>>();
-
 /**
  * Every file an overlay's build reads: the static build's files, and every local path its kustomizations
  * load that the static build does not follow (secretGenerator env files, replacements, transformers,
  * crds, openapi …; a directory brings the files under it).
  */
-function overlayPaths(tree: Tree, u: Unit): string[] {
-  let perTree = inputsCache.get(tree);
-  if (!perTree) inputsCache.set(tree, (perTree = new WeakMap()));
-  const known = perTree.get(u);
-  if (known) return known;
+const overlayPaths = perUnit((tree: Tree, u: Unit): string[] => {
   const out = new Set(u.files);
   const refs = new Set<string>();
   for (const f of u.files) {
@@ -211,10 +206,8 @@ function overlayPaths(tree: Tree, u: Unit): string[] {
     if (doc && typeof doc === 'object' && !Array.isArray(doc)) for (const r of localKustomizeRefs(f, doc as Record<string, unknown>).inside) refs.add(r);
   }
   if (refs.size) for (const p of tree.paths) if (refs.has(p) || [...refs].some((r) => r === '' || p.startsWith(`${r}/`))) out.add(p);
-  const list = [...out].sort(cmp);
-  perTree.set(u, list);
-  return list;
-}
+  return [...out].sort(cmp);
+});
 
 /** Texts of paths of a tree: YAML from memory, the rest in one batch read. */
 async function textsOf(tree: Tree, paths: readonly string[]): Promise<Map<string, string>> {
