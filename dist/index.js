@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-GIS3QLJO.js";
+} from "./chunks/chunk-NBS2J57I.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -8,6 +8,7 @@ import { NO_HISTORY, type History } from './history.js';
 import { buildFleet, UNMAPPED, type ResolvedTrees } from './fleet.js';
 import { cacheTtlOf, serveStaleOf } from './corefile.js';
 import { isClusterDnsConfigMap } from './critical.js';
+import { focusGroups, focusPlanner } from './focus.js';
 import type { ChangeContext, Fleet, Rule, StateContext } from './rule.js';
 import { exitCodeFor, levelOf, scoreOf } from './score.js';
 import {
@@ -50,6 +51,11 @@ export interface AnalyzeInput {
   proposedConfig?: Config;
   /** The fleet and units already built for this change (with real renderings where they were made); built here when absent. */
   resolved?: ResolvedTrees;
+  /**
+   * Judge only what the change can move, for rules that declare `focus` (src/focus.ts); the default. With
+   * `false` every rule judges every object (the reference the fuzzer compares against).
+   */
+  incremental?: boolean;
 }
 
 /** The label that lifts the lock `id` (DESIGN.md: `blast-radius-override:<id>`). */
@@ -187,11 +193,13 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
   const { changes, config } = input;
   // The rules see each side's objects resolved into deployable units; `stats.resources` counts the
   // objects as parsed.
-  const { fleet, base, head, notes: unitNotes } = input.resolved ?? buildFleet(config, input.base, input.head, changes);
+  const { fleet, base, head, notes: unitNotes, sides } = input.resolved ?? buildFleet(config, input.base, input.head, changes);
   const notes: string[] = [...(input.notes ?? []), ...unitNotes];
   const labels = new Set(input.labels ?? []);
   const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');
 
+  const focus = input.incremental === false ? undefined : focusPlanner(base, head, sides);
+  const focused = focus ? focusGroups(rules) : new Map();
   const pending: Pending[] = [];
   // Every finding made so far on each side (new or not), handed to rules that name them in meta.after.
   const made: Record<'base' | 'head', Pending[]> = { base: [], head: [] };
@@ -245,7 +253,9 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
       const bySide: Record<'base' | 'head', Pending[]> = { base: [], head: [] };
       // Head first: base findings only ever matter for the resources the head findings name, so the base
       // run is told which (`only`), and a rule may skip everything else there.
-      for (const tree of [head, base]) {
+      const f = focused.get(rule);
+      const view = f && focus ? focus.view(f) : { base, head };
+      for (const tree of [view.head, view.base]) {
         const side = tree.side;
         const only = side === 'base' ? new Set(bySide.head.map((p) => p.finding.resource ?? '')) : undefined;
         const raws = only?.size === 0 ? [] : runRule(rule, (report) => ({ side, tree, fleet, config, prior: priorFor(rule, side), report, ...(only ? { only } : {}) }), notes);

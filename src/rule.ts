@@ -51,8 +51,24 @@ export interface ChangeContext extends BaseContext {
   readonly proposedConfig?: Config;
 }
 
+/**
+ * What a state rule's findings depend on, for incremental judging (src/focus.ts). A rule declares it only
+ * when it holds: every finding is about an object of a `subjects` kind, and what the rule concludes about
+ * one subject depends only on that subject, on objects of its own deployable unit that are not subjects
+ * (of the `context` kinds, when listed), on the configuration and on the fleet — never on another subject
+ * nor on another unit. Copies of one subject judged together across units (same source, same
+ * `Kind/namespace/name`) are allowed: they are always handed over together.
+ */
+export interface FocusSpec {
+  readonly subjects: readonly string[];
+  /** The other kinds the rule reads (all other kinds when absent). */
+  readonly context?: readonly string[];
+}
+
 export interface StateRule {
   readonly meta: RuleMeta & { readonly type: 'state' };
+  /** When declared, the engine hands the rule only the subjects a change can move (src/focus.ts). */
+  readonly focus?: FocusSpec;
   check(ctx: StateContext): void;
 }
 

@@ -328,6 +328,9 @@ export const workloadStrategy: StateRule = {
     remediation: REMEDIATION['daemonset-max-unavailable'],
     after: ['watch-all'],
   },
+  // A workload is judged from itself, the PodDisruptionBudgets and HorizontalPodAutoscalers of its unit, and
+  // its watch-all findings (planned with the watch-all rules: src/focus.ts).
+  focus: { subjects: [...KINDS], context: ['PodDisruptionBudget', 'HorizontalPodAutoscaler'] },
   check(ctx) {
     // Clusters of each resource's live watch-all findings.
     const watchAll = new Map<string, Set<string>>();

@@ -34,7 +34,7 @@
  * of node scoping.
  */
 import type { StateRule } from '../../src/rule.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { AgentConfig } from '../../src/agents/config.js';
 import type { ObjectLocation } from '../../src/types.js';
 import { asString, walk } from '../../src/yaml/walk.js';
@@ -418,6 +418,7 @@ export const agentPollInterval: StateRule = {
     docs: 'docs/rules/watch-all/agent-poll-interval.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -25,7 +25,7 @@
  * runs every `discovery.kubernetes` in full, so it reduces no API read. When the config enables it the
  * message says so. A Deployment or StatefulSet is not per-node and is never judged here (the kit).
  */
-import { reportDetections, type Detection, type Detector } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector } from '../../src/agents/kit.js';
 import type { StateRule } from '../../src/rule.js';
 import type { Severity } from '../../src/types.js';
 import { fieldNames, isNodeMetaLabel, isSdRole, NOTES, sdDetection, type SdShape } from './prometheus-sd.js';
@@ -349,6 +349,7 @@ export const alloyDiscovery: StateRule = {
     docs: 'docs/rules/watch-all/alloy-discovery.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

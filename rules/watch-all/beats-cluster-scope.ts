@@ -30,7 +30,7 @@
  */
 import type { StateRule } from '../../src/rule.js';
 import type { AgentConfig } from '../../src/agents/config.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn, walk } from '../../src/yaml/walk.js';
 import { listing, quote } from '../../src/text.js';
@@ -287,6 +287,7 @@ export const beatsClusterScope: StateRule = {
     docs: 'docs/rules/watch-all/beats-cluster-scope.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

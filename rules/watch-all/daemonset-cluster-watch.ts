@@ -29,7 +29,7 @@ import { REST_UNIT } from '../../src/units.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { DETECTORS } from './detectors.js';
 import { fleetChart, loadRows, stagingTrap } from '../../src/agents/figures.js';
-import { agentsIn, configScope, copyKey, objectsByUnit } from '../../src/agents/kit.js';
+import { AGENT_KINDS, agentsIn, configScope, copyKey, objectsByUnit } from '../../src/agents/kit.js';
 import { isNodeInfrastructure, perNode } from '../../src/agents/workloads.js';
 import { agentLoad, isNodeScaling, loadParams, NODE_SCALING_KINDS, type AgentProfile, type LoadParams } from '../../src/load-model.js';
 import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, type ClusterGrant, type ServiceAccountRef } from '../../src/rbac.js';
@@ -243,6 +243,9 @@ export const daemonsetClusterWatch: StateRule = {
     docs: 'docs/rules/watch-all/daemonset-cluster-watch.md',
     remediation: REMEDIATION,
   },
+  // An agent is judged from itself, the ClusterRoleBindings and ClusterRoles of its unit (src/rbac.ts), and
+  // the ConfigMaps and Secrets that hold its configs (configScope): src/focus.ts.
+  focus: { subjects: AGENT_KINDS, context: ['ClusterRole', 'ClusterRoleBinding', 'ConfigMap', 'Secret'] },
   check(ctx) {
     // Joins happen inside one unit only (the index is shared with the config rules).
     const byUnit = objectsByUnit(ctx.tree.objects);

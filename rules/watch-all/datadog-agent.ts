@@ -40,7 +40,7 @@
  * registry.datadoghq.com/agent, public.ecr.aws/datadog/agent), or a container with a `DD_API_KEY` env var.
  */
 import type { StateRule } from '../../src/rule.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { AgentConfig } from '../../src/agents/config.js';
 import { podSpecOf } from '../../src/kube.js';
 import type { KubeObject } from '../../src/types.js';
@@ -287,6 +287,7 @@ export const datadogAgent: StateRule = {
     docs: 'docs/rules/watch-all/datadog-agent.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -20,7 +20,7 @@
 import type { StateRule } from '../../src/rule.js';
 import { DEFAULTS } from '../../src/config.js';
 import type { AgentConfig } from '../../src/agents/config.js';
-import { reportDetections, type Detection, type Detector } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector } from '../../src/agents/kit.js';
 import type { ObjectLocation } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
 import { quote } from '../../src/text.js';
@@ -193,6 +193,7 @@ export const fluentBitKubernetes: StateRule = {
     docs: 'docs/rules/watch-all/fluent-bit-kubernetes.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

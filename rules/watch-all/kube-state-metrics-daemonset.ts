@@ -25,7 +25,7 @@
  */
 import type { StateRule } from '../../src/rule.js';
 import type { AgentConfig } from '../../src/agents/config.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import { NODE_SCALING_KINDS } from '../../src/load-model.js';
 import { asMap, asString, getIn } from '../../src/yaml/walk.js';
 import { listing, quote } from '../../src/text.js';
@@ -169,6 +169,7 @@ export const kubeStateMetricsDaemonset: StateRule = {
     docs: 'docs/rules/watch-all/kube-state-metrics-daemonset.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -28,7 +28,7 @@
  *   references elects nothing for it;
  * - a `k8sobjects` receiver whose every object is node-scoped: quiet evidence.
  */
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { StateRule } from '../../src/rule.js';
 import type { YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings } from '../../src/yaml/walk.js';
@@ -162,6 +162,7 @@ export const otelClusterReceivers: StateRule = {
     docs: 'docs/rules/watch-all/otel-cluster-receivers.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -40,7 +40,7 @@
  * `watch-all/otel-cluster-receivers`.
  */
 import type { AgentConfig } from '../../src/agents/config.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import { podSpecPath } from '../../src/kube.js';
 import type { StateRule } from '../../src/rule.js';
 import type { KubeObject, YamlPath } from '../../src/types.js';
@@ -325,6 +325,7 @@ export const otelK8sattributes: StateRule = {
     docs: 'docs/rules/watch-all/otel-k8sattributes.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -41,7 +41,7 @@
  * OpenTelemetry Collector's `${env:…}` and `-config.expand-env` of Grafana Agent and Promtail do).
  */
 import type { AgentConfig } from '../../src/agents/config.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { StateRule } from '../../src/rule.js';
 import { levelRank, type KubeObject, type Severity, type YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, asStrings, getIn, walk } from '../../src/yaml/walk.js';
@@ -390,6 +390,7 @@ export const prometheusSd: StateRule = {
     docs: 'docs/rules/watch-all/prometheus-sd.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

@@ -20,7 +20,7 @@
  * by a small line scanner (`[sources.<id>]` tables, dotted keys, and one-line inline tables).
  */
 import type { StateRule } from '../../src/rule.js';
-import { reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
+import { DETECTOR_FOCUS, reportDetections, type Detection, type Detector, type Read } from '../../src/agents/kit.js';
 import type { AgentConfig } from '../../src/agents/config.js';
 import type { ObjectLocation } from '../../src/types.js';
 import { asMap, asString } from '../../src/yaml/walk.js';
@@ -176,6 +176,7 @@ export const vectorApiserverCache: StateRule = {
     docs: 'docs/rules/watch-all/vector-apiserver-cache.md',
     remediation: REMEDIATION,
   },
+  focus: DETECTOR_FOCUS,
   check(ctx) {
     reportDetections(ctx, detector);
   },

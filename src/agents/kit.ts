@@ -9,7 +9,7 @@
  * that proves every read is node-scoped silences the RBAC rule; one that proves a cluster-wide read gives
  * it the model's full severity.
  */
-import type { StateContext } from '../rule.js';
+import type { FocusSpec, StateContext } from '../rule.js';
 import { agentLoad, isNodeScaling, loadParams, severityForRatio, type AgentProfile, type WatchScope } from '../load-model.js';
 import { levelRank, type Cluster, type KubeObject, type ObjectLocation, type RawFinding, type Severity, type YamlPath } from '../types.js';
 import { agentConfigsOf, type AgentConfig } from './config.js';
@@ -42,6 +42,15 @@ export interface Detection {
 }
 
 export type Detector = (config: AgentConfig) => Detection[];
+
+/** The kinds a per-node agent can be (src/agents/workloads.ts perNode). */
+export const AGENT_KINDS = ['DaemonSet', 'OpenTelemetryCollector', 'PrometheusAgent'] as const;
+
+/**
+ * What a detector rule's findings depend on (src/focus.ts): each is about one agent, judged from the agent
+ * and the ConfigMaps and Secrets of its unit that hold its configs.
+ */
+export const DETECTOR_FOCUS: FocusSpec = { subjects: AGENT_KINDS, context: ['ConfigMap', 'Secret'] };
 
 const sourceIds = new WeakMap<KubeObject, number>();
 let nextSourceId = 0;
