@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-NBS2J57I.js";
+} from "./chunks/chunk-VRUT6LDG.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

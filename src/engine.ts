@@ -27,6 +27,7 @@ import {
 import { cmp, errorMessage } from './util.js';
 import { lineOf } from './yaml/lines.js';
 import { asMap, asString } from './yaml/walk.js';
+import { ofKind } from './kinds.js';
 
 /** The annotation that silences rules on one object: `<ruleId>[,<ruleId>] -- reason`. */
 export const IGNORE_ANNOTATION = 'blast-radius.dev/ignore';
@@ -381,8 +382,8 @@ function reportClusters(fleet: Fleet, changes: ChangeSet, base: Tree, head: Tree
  */
 function bakeByCluster(fleet: Fleet, head: Tree): Map<string, number> {
   const out = new Map<string, number>();
-  for (const o of head.objects) {
-    if (o.kind !== 'ConfigMap' || o.name !== 'coredns' || !isClusterDnsConfigMap(o)) continue;
+  for (const o of ofKind(head.objects, 'ConfigMap')) {
+    if (o.name !== 'coredns' || !isClusterDnsConfigMap(o)) continue;
     const text = asString(asMap(o.doc.data)?.Corefile);
     const ttl = text === undefined ? undefined : cacheTtlOf(text);
     if (ttl === undefined) continue;

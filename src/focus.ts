@@ -26,6 +26,7 @@ import { changedPairs, sameValue } from './changes.js';
 import type { FocusSpec, Rule, StateRule } from './rule.js';
 import type { KubeObject, Tree } from './types.js';
 import type { UnitMap } from './units.js';
+import { ofKinds } from './kinds.js';
 
 export interface FocusPlanner {
   /** The two trees a rule with this focus is handed (cached per plan and spec). */
@@ -36,25 +37,6 @@ export interface FocusPlanner {
 function settled(b: KubeObject, h: KubeObject): boolean {
   if (b.rendered || h.rendered) return false;
   return b.file === h.file && b.kind === h.kind && b.apiVersion === h.apiVersion && sameValue(b.doc, h.doc);
-}
-
-/** A tree's objects by kind, each list with the objects' positions in the tree (to keep the tree's order). */
-type KindIndex = Map<string, { objects: KubeObject[]; at: number[] }>;
-const kindIndexes = new WeakMap<readonly KubeObject[], KindIndex>();
-function kindIndex(objects: readonly KubeObject[]): KindIndex {
-  let index = kindIndexes.get(objects);
-  if (!index) {
-    index = new Map();
-    for (let i = 0; i < objects.length; i++) {
-      const o = objects[i];
-      let e = index.get(o.kind);
-      if (!e) index.set(o.kind, (e = { objects: [], at: [] }));
-      e.objects.push(o);
-      e.at.push(i);
-    }
-    kindIndexes.set(objects, index);
-  }
-  return index;
 }
 
 /**
@@ -116,8 +98,7 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
         } else if (!m.context || m.context.has(o.kind)) wholeUnits.add(o.unit);
       }
     }
-    const ofKinds = (t: Tree, kinds: Iterable<string>) => [...kinds].flatMap((k) => kindIndex(t.objects).get(k)?.objects ?? []);
-    const candidates = [...ofKinds(head, subjects), ...ofKinds(base, subjects)];
+    const candidates = [...ofKinds(head.objects, subjects), ...ofKinds(base.objects, subjects)];
     // Judged subjects, grown until copies (by source or by ref) of every judged subject are in.
     const judged = new Set<KubeObject>();
     for (let grew = true; grew; ) {
@@ -143,22 +124,9 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
     for (const o of judged) units.add(o.unit);
     const restrict = (t: Tree): Tree => {
       if (units.size === 0) return { ...t, objects: [] };
-      const index = kindIndex(t.objects);
-      const kinds = context ? [...subjects, ...context] : [...index.keys()];
       // The kept objects in the tree's order (rules see them as they would see the whole tree).
-      const kept: Array<{ o: KubeObject; at: number }> = [];
-      for (const kind of kinds) {
-        const e = index.get(kind);
-        if (!e) continue;
-        const subject = subjects.has(kind);
-        if (!subject && !isContext(kind)) continue;
-        for (let i = 0; i < e.objects.length; i++) {
-          const o = e.objects[i];
-          if (subject ? judged.has(o) : units.has(o.unit)) kept.push({ o, at: e.at[i] });
-        }
-      }
-      kept.sort((a, b) => a.at - b.at);
-      return { ...t, objects: kept.map((k) => k.o) };
+      const pool = context ? ofKinds(t.objects, [...subjects, ...context]) : t.objects;
+      return { ...t, objects: pool.filter((o) => (subjects.has(o.kind) ? judged.has(o) : units.has(o.unit) && isContext(o.kind))) };
     };
     return { base: restrict(base), head: restrict(head) };
   }

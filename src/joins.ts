@@ -6,6 +6,7 @@
 import { podSpecPath } from './kube.js';
 import type { KubeObject, YamlPath } from './types.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
+import { ofKinds } from './kinds.js';
 
 export interface ConfigMapUse {
   /** The ConfigMap, or a Secret mounted as a volume. */
@@ -25,8 +26,7 @@ function configMapIndex(unitObjects: readonly KubeObject[]): Map<string, KubeObj
   let index = indexes.get(unitObjects);
   if (!index) {
     index = new Map();
-    for (const o of unitObjects) {
-      if (o.kind !== 'ConfigMap' && o.kind !== 'Secret') continue;
+    for (const o of ofKinds(unitObjects, ['ConfigMap', 'Secret'])) {
       const id = `${o.kind}:${o.namespace ?? ''}/${o.name}`;
       (index.get(id) ?? index.set(id, []).get(id)!).push(o);
     }

@@ -30,6 +30,9 @@ const POD_SPEC_PATHS: Readonly<Record<string, YamlPath>> = {
 };
 
 /** The path of a workload's PodSpec inside the object, or undefined for kinds without one. */
+/** The kinds that hold a PodSpec. */
+export const POD_SPEC_KINDS: readonly string[] = Object.keys(POD_SPEC_PATHS);
+
 export function podSpecPath(kind: string): YamlPath | undefined {
   // Own keys only: `kind: constructor` must not find Object.prototype's.
   return Object.hasOwn(POD_SPEC_PATHS, kind) ? POD_SPEC_PATHS[kind] : undefined;

@@ -33,6 +33,7 @@ import { matchesSelector } from './selector.js';
 import type { KubeObject, YamlPath } from './types.js';
 import { asList, asMap, asString, getIn, asStrings } from './yaml/walk.js';
 import { isNodeScaling, NODE_SCALING_KINDS } from './load-model.js';
+import { ofKinds } from './kinds.js';
 
 /** The ServiceAccount a workload's pods run as. */
 export interface ServiceAccountRef {
@@ -303,7 +304,7 @@ function indexOf(objects: readonly KubeObject[]): RbacIndex {
     seen.add(id);
     return true;
   };
-  for (const o of objects) {
+  for (const o of ofKinds(objects, ['ClusterRole', 'ClusterRoleBinding'])) {
     if (!o.apiVersion.startsWith(RBAC_GROUP) || !o.name) continue;
     if (o.kind === 'ClusterRole') {
       if (!firstCopy(o, ...rolePartsOf(o))) continue;

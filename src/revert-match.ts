@@ -7,6 +7,7 @@ import type { RevertRecord } from './history.js';
 import { isClusterScoped } from './kube.js';
 import { ABSENT, siblingSteps, treeTargets, valueAt, type Site, type Step, type Target } from './revert.js';
 import type { ChangeSet, KubeObject, Tree } from './types.js';
+import { ofKinds } from './kinds.js';
 
 /** What the pull request does at one site of a revert, on one copy of its target. */
 export interface SiteOutcome {
@@ -58,7 +59,7 @@ export function isConfigTarget(t: Pick<Target, 'file' | 'kind'>, generatorInputs
 /** The files a side's kustomizations read into generated ConfigMaps / Secrets. */
 function generatorInputsOf(trees: readonly Tree[]): Set<string> {
   const out = new Set<string>();
-  for (const tree of trees) for (const o of tree.objects) for (const input of Object.values(o.generated?.inputs ?? o.source?.generated?.inputs ?? {})) out.add(input);
+  for (const tree of trees) for (const o of ofKinds(tree.objects, ['ConfigMap', 'Secret'])) for (const input of Object.values(o.generated?.inputs ?? o.source?.generated?.inputs ?? {})) out.add(input);
   return out;
 }
 

@@ -28,7 +28,7 @@
  *   Applications sync step by step, across clusters).
  */
 import { changedPairs, type ObjectPair } from './changes.js';
-import { describeWorkload, objectsByUnit } from './agents/kit.js';
+import { describeWorkload } from './agents/kit.js';
 import { sourceFile } from './joins.js';
 import { formatCount } from './load-model.js';
 import type { Fleet } from './rule.js';
@@ -38,6 +38,7 @@ import { listing } from './text.js';
 import { cmp } from './util.js';
 import { lineOf } from './yaml/lines.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
+import { ofKind, ofKindInUnit, ofKinds } from './kinds.js';
 
 /** Top-level keys that are not content: a change confined to them rolls nothing. */
 const NOT_CONTENT = new Set(['apiVersion', 'kind', 'metadata', 'status']);
@@ -113,7 +114,8 @@ function compute(base: Tree, head: Tree, fleet: Fleet): RolloutView {
   const refs = new Set(raw.filter((r) => r.pair.head && r.clusters.some((c) => byName.get(c)!.stageIndex > 0)).map((r) => r.pair.ref));
   const baseByRef = new Map<string, Array<{ object: KubeObject; earliest: number; clusters: string[] }>>();
   if (refs.size > 0) {
-    for (const b of base.objects) {
+    const kinds = new Set(raw.filter((r) => refs.has(r.pair.ref)).map((r) => r.object.kind));
+    for (const b of ofKinds(base.objects, kinds)) {
       if (!refs.has(b.ref)) continue;
       const clusters = inFleetOrder(fleet.clustersOfObject(b, 'base'));
       if (clusters.length === 0) continue;
@@ -275,7 +277,7 @@ function gateOf(head: Tree, o: KubeObject, cache: Map<string, Map<string, string
   let gates = cache.get(o.unit);
   if (!gates) {
     cache.set(o.unit, (gates = new Map()));
-    for (const g of objectsByUnit(head.objects).get(o.unit) ?? []) {
+    for (const g of [...ofKindInUnit(head.objects, 'Rollout', o.unit), ...ofKindInUnit(head.objects, 'Canary', o.unit)]) {
       const group = g.apiVersion.split('/')[0];
       const spec = asMap(g.doc.spec);
       if (g.kind === 'Rollout' && group === 'argoproj.io') {
@@ -317,8 +319,8 @@ function rollingSyncGates(head: Tree): SyncGate[] {
   let gates = syncGates.get(head.objects);
   if (gates) return gates;
   gates = [];
-  for (const a of head.objects) {
-    if (a.kind !== 'ApplicationSet' || !a.apiVersion.startsWith('argoproj.io/')) continue;
+  for (const a of ofKind(head.objects, 'ApplicationSet')) {
+    if (!a.apiVersion.startsWith('argoproj.io/')) continue;
     const spec = asMap(a.doc.spec);
     if (asString(getIn(spec, ['strategy', 'type'])) !== 'RollingSync') continue;
     const steps = asList(getIn(spec, ['strategy', 'rollingSync', 'steps'])).filter((st) => asList(asMap(st)?.matchExpressions).length > 0);

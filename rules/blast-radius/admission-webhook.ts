@@ -30,6 +30,7 @@ import { isEmptySelector, matchesSelector, parseSelector } from '../../src/selec
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn, asStrings } from '../../src/yaml/walk.js';
 import { listing, quote } from '../../src/text.js';
+import { ofKindInUnit, ofKinds } from '../../src/kinds.js';
 
 const API_GROUP = 'admissionregistration.k8s.io';
 const KINDS = new Set(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
@@ -136,7 +137,7 @@ function matchesAnything(rule: WebhookRule): boolean {
  * wins: the API server sets it and refuses any other value.
  */
 function kubeSystemLabelSets(tree: StateContext['tree'], unit: string): Array<Record<string, string>> {
-  const found = tree.objects.filter((o) => o.kind === 'Namespace' && o.name === 'kube-system' && o.unit === unit);
+  const found = ofKindInUnit(tree.objects, 'Namespace', unit).filter((o) => o.name === 'kube-system');
   if (found.length === 0) return [{ [NAME_LABEL]: 'kube-system' }];
   return found.map((o) => ({ ...labelsOf(o), [NAME_LABEL]: 'kube-system' }));
 }
@@ -341,8 +342,8 @@ export const admissionWebhook: StateRule = {
   },
   check(ctx) {
     const kubeSystemByUnit = new Map<string, Array<Record<string, string>>>();
-    for (const object of ctx.tree.objects) {
-      if (!KINDS.has(object.kind) || !DEFAULTS[object.apiVersion]) continue;
+    for (const object of ofKinds(ctx.tree.objects, KINDS)) {
+      if (!DEFAULTS[object.apiVersion]) continue;
       let kubeSystem = kubeSystemByUnit.get(object.unit);
       if (!kubeSystem) kubeSystemByUnit.set(object.unit, (kubeSystem = kubeSystemLabelSets(ctx.tree, object.unit)));
       asList(object.doc.webhooks).forEach((raw, i) => {

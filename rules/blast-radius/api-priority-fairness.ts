@@ -29,6 +29,7 @@ import type { ChangeContext, ChangeRule } from '../../src/rule.js';
 import type { KubeObject, Severity, Tree, YamlPath } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { asList, asMap, asString, asStrings, getIn } from '../../src/yaml/walk.js';
+import { ofKinds } from '../../src/kinds.js';
 
 const GROUP = 'flowcontrol.apiserver.k8s.io';
 const API_VERSIONS: ReadonlySet<string> = new Set(['v1', 'v1beta3', 'v1beta2', 'v1beta1'].map((v) => `${GROUP}/${v}`));
@@ -359,8 +360,8 @@ function indexOf(tree: Tree): Map<string, UnitIndex> {
   const cached = indexCache.get(tree);
   if (cached) return cached;
   const out = new Map<string, UnitIndex>();
-  for (const o of tree.objects) {
-    if (!KINDS.has(o.kind) || !API_VERSIONS.has(o.apiVersion)) continue;
+  for (const o of ofKinds(tree.objects, KINDS)) {
+    if (!API_VERSIONS.has(o.apiVersion)) continue;
     const unit = out.get(o.unit) ?? out.set(o.unit, { schemas: [], levels: new Map() }).get(o.unit)!;
     if (o.kind === FS) unit.schemas.push(o);
     else unit.levels.set(o.name, o); // the last one wins, as kubectl apply would leave it

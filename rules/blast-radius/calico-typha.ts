@@ -31,6 +31,7 @@ import type { StateContext, StateRule } from '../../src/rule.js';
 import type { KubeObject, ObjectLocation, Tree, YamlPath } from '../../src/types.js';
 import { quote } from '../../src/text.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { ofKind, ofKinds } from '../../src/kinds.js';
 
 /** Above this many nodes Calico requires Typha with the Kubernetes API datastore ([S-TYPHA-OLD]). */
 export const MAX_NODES_WITHOUT_TYPHA = 50;
@@ -56,7 +57,7 @@ function unitIndex(tree: Tree, unit: string): UnitIndex {
   let units = indexCache.get(tree);
   if (!units) {
     units = new Map();
-    for (const o of tree.objects) {
+    for (const o of ofKinds(tree.objects, ['ConfigMap', 'Installation'])) {
       const isCm = o.kind === 'ConfigMap';
       const isOperator = o.kind === 'Installation' && o.apiVersion.startsWith('operator.tigera.io/');
       if (!isCm && !isOperator) continue;
@@ -180,8 +181,7 @@ export const calicoTypha: StateRule = {
   check(ctx: StateContext) {
     const groups = new Map<string, { object: KubeObject; verdict: Verdict; clusters: Set<string> }>();
     const sourceIds = new Map<KubeObject, number>();
-    for (const o of ctx.tree.objects) {
-      if (o.kind !== 'DaemonSet') continue;
+    for (const o of ofKind(ctx.tree.objects, 'DaemonSet')) {
       if (ctx.only && !ctx.only.has(o.ref)) continue;
       const containerPath = calicoNodeContainer(o);
       if (!containerPath) continue;

@@ -62,6 +62,7 @@ import { formatCount } from '../../src/load-model.js';
 import { listing, quote } from '../../src/text.js';
 import { asMap, asString, getIn } from '../../src/yaml/walk.js';
 import { cmp } from '../../src/util.js';
+import { ofKinds } from '../../src/kinds.js';
 
 const KINDS: ReadonlySet<string> = new Set(['ConfigMap', 'Deployment']);
 
@@ -996,7 +997,7 @@ export const clusterDns: ChangeRule = {
       if (!kubeDns && !(head.kind === 'ConfigMap' ? isClusterDnsConfigMap(head) : isClusterDnsDeployment(head))) continue;
       if (!pair.base && !baseByRef) {
         baseByRef = new Map();
-        for (const b of ctx.base.objects) if (KINDS.has(b.kind)) (baseByRef.get(b.ref) ?? baseByRef.set(b.ref, []).get(b.ref)!).push(b);
+        for (const b of ofKinds(ctx.base.objects, KINDS)) (baseByRef.get(b.ref) ?? baseByRef.set(b.ref, []).get(b.ref)!).push(b);
       }
       const base = counterpart(ctx, head, pair.base, baseByRef ?? new Map());
       const verdicts = kubeDns ? kubeDnsVerdicts(head, base) : verdictsOf(head, base, unitOf);

@@ -40,6 +40,7 @@ import { listing, quote } from '../../src/text.js';
 import type { KubeObject, Severity } from '../../src/types.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn, stringMap } from '../../src/yaml/walk.js';
+import { ofKinds } from '../../src/kinds.js';
 
 type Key = 'cluster-dns' | 'network-daemonset' | 'crd' | 'apf' | 'last-pdb';
 
@@ -500,7 +501,7 @@ export const deletion: ChangeRule = {
     // Clusters where the head still has each ref (in any unit): those do not lose it.
     const refs = new Set(deleted.map((d) => d.o.ref));
     const kept = new Map<string, Set<string>>();
-    for (const h of ctx.head.objects) {
+    for (const h of ofKinds(ctx.head.objects, KINDS)) {
       if (!refs.has(h.ref)) continue;
       const set = kept.get(h.ref) ?? kept.set(h.ref, new Set()).get(h.ref)!;
       for (const c of ctx.fleet.clustersOfObject(h, 'head')) set.add(c);

@@ -21,11 +21,11 @@
  * admission-webhook, deletion …); kube-proxy / CNI DaemonSets and cluster DNS by their own rules.
  * The implicit cluster `unmapped` is not part of the fleet here (its reach is unknown).
  */
-import { describeWorkload, objectsByUnit } from '../../src/agents/kit.js';
+import { describeWorkload } from '../../src/agents/kit.js';
 import { changedPairs, sameValue } from '../../src/changes.js';
 import { configMapNamesOf, sourceFile } from '../../src/joins.js';
 import { isClusterDnsConfigMap, isClusterDnsDeployment, isNetworkConfigMap, isNetworkDaemonSet } from '../../src/critical.js';
-import { podSpecPath } from '../../src/kube.js';
+import { POD_SPEC_KINDS, podSpecPath } from '../../src/kube.js';
 import { formatCount } from '../../src/load-model.js';
 import { reachOf, reachText, type Reach } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule } from '../../src/rule.js';
@@ -33,6 +33,7 @@ import { isKubeDnsConfigMap } from './cluster-dns.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { ofKindInUnit, ofKinds } from '../../src/kinds.js';
 
 /** From this many reached nodes a DaemonSet restart is "thousands of nodes": high. */
 export const HIGH_NODES = 1000;
@@ -171,7 +172,7 @@ function verdict(g: Group, reach: Reach, runsIt: readonly string[], readers: rea
 function clustersRunning(ctx: ChangeContext, g: Group, reach: Reach, index: Map<string, KubeObject[]>): string[] {
   const head = g.head!;
   const path = templatePath(head.kind)!;
-  if (index.size === 0) for (const b of ctx.base.objects) if (podSpecPath(b.kind)) (index.get(b.ref) ?? index.set(b.ref, []).get(b.ref)!).push(b);
+  if (index.size === 0) for (const b of ofKinds(ctx.base.objects, POD_SPEC_KINDS)) (index.get(b.ref) ?? index.set(b.ref, []).get(b.ref)!).push(b);
   const reached = new Set(reach.clusters.map((c) => c.name));
   const template = getIn(head.doc, path);
   const out = new Set<string>();
@@ -185,8 +186,8 @@ function clustersRunning(ctx: ChangeContext, g: Group, reach: Reach, index: Map<
 /** The DaemonSets of a ConfigMap's unit (head) whose pods read it, as `DaemonSet "ns/name"`. */
 function daemonSetReaders(ctx: ChangeContext, cm: KubeObject): string[] {
   const out: string[] = [];
-  for (const d of objectsByUnit(ctx.head.objects).get(cm.unit) ?? []) {
-    if (d.kind === 'DaemonSet' && d.namespace === cm.namespace && configMapNamesOf(d).has(cm.name)) out.push(describeWorkload(d));
+  for (const d of ofKindInUnit(ctx.head.objects, 'DaemonSet', cm.unit)) {
+    if (d.namespace === cm.namespace && configMapNamesOf(d).has(cm.name)) out.push(describeWorkload(d));
   }
   return out.sort();
 }

@@ -48,6 +48,7 @@ import { matchesSelector, parseSelector, isEmptySelector } from '../../src/selec
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { asList, asMap, asString } from '../../src/yaml/walk.js';
+import { ofKind } from '../../src/kinds.js';
 
 const KIND = 'NetworkPolicy';
 const API_VERSION = 'networking.k8s.io/v1';
@@ -362,8 +363,8 @@ export const kubeSystemNetworkPolicy: StateRule = {
   check(ctx) {
     // Policies of the protected namespaces, by unit and namespace (one per ref: the first copy).
     const groups = new Map<string, Map<string, Policy>>();
-    for (const o of ctx.tree.objects) {
-      if (o.kind !== KIND || o.apiVersion !== API_VERSION) continue;
+    for (const o of ofKind(ctx.tree.objects, KIND)) {
+      if (o.apiVersion !== API_VERSION) continue;
       const ns = o.namespace;
       if (ns === null || (ns !== DNS_NAMESPACE && !CNI_NAMESPACES.has(ns))) continue;
       const id = `${o.unit}\u0000${ns}`;

@@ -69,6 +69,7 @@ import { parseSelector } from '../../src/selector.js';
 import { quote } from '../../src/text.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { ofKinds } from '../../src/kinds.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The rule
@@ -322,7 +323,7 @@ export const masterNodeSelector: StateRule = {
     remediation: REMEDIATION,
   },
   check(ctx) {
-    for (const o of ctx.tree.objects) {
+    for (const o of ofKinds(ctx.tree.objects, [...BGP_KINDS.keys(), ...Object.keys(WORKLOAD_PATHS)])) {
       const bgp = BGP_KINDS.get(o.kind);
       // Own-property check first: podSpecPath reads a plain object, so `kind: constructor` would find a function.
       const specPath = bgp || !Object.hasOwn(WORKLOAD_PATHS, o.kind) ? undefined : podSpecPath(o.kind);

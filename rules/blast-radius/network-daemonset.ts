@@ -33,7 +33,6 @@ import { sameValue } from '../../src/changes.js';
 import { HIGH_NODES as FLEET_HIGH_NODES } from './fleet-fan-out.js';
 import { isNetworkDaemonSet, NETWORK_CONFIGMAPS } from '../../src/critical.js';
 import { configMapNamesOf } from '../../src/joins.js';
-import { objectsByUnit } from '../../src/agents/kit.js';
 import { formatCount } from '../../src/load-model.js';
 import { reachOf, reachText, type Reach } from '../../src/reach.js';
 import type { ChangeContext, ChangeRule, Fleet } from '../../src/rule.js';
@@ -41,6 +40,7 @@ import type { Cluster, KubeObject, Severity, YamlPath, Tree } from '../../src/ty
 import { listing, quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
+import { ofKindInUnit } from '../../src/kinds.js';
 
 const KIND = 'DaemonSet';
 
@@ -437,8 +437,8 @@ function changedDataKeys(b: KubeObject, h: KubeObject): { keys: string[]; first?
  */
 function readersOf(o: KubeObject, head: Tree): string[] {
   const out = new Set<string>();
-  for (const d of objectsByUnit(head.objects).get(o.unit) ?? []) {
-    if (d.kind !== KIND || !isNetworkDaemonSet(d)) continue;
+  for (const d of ofKindInUnit(head.objects, KIND, o.unit)) {
+    if (!isNetworkDaemonSet(d)) continue;
     if (d.namespace !== o.namespace && d.namespace !== null && o.namespace !== null) continue;
     if (configMapNamesOf(d).has(o.name)) out.add(nameOf(d));
   }

@@ -27,6 +27,7 @@ import { isNetworkDaemonSet } from '../../src/critical.js';
 import { clusterText } from '../../src/reach.js';
 import { listing, quote } from '../../src/text.js';
 import { cmp } from '../../src/util.js';
+import { ofKind } from '../../src/kinds.js';
 
 const KIND = 'DaemonSet';
 
@@ -55,16 +56,15 @@ export const newDaemonset: ChangeRule = {
   check(ctx: ChangeContext) {
     // Clusters where the base already runs a DaemonSet, by ref.
     const before = new Map<string, Set<string>>();
-    for (const b of ctx.base.objects) {
-      if (b.kind !== KIND) continue;
+    for (const b of ofKind(ctx.base.objects, KIND)) {
       const set = before.get(b.ref) ?? before.set(b.ref, new Set()).get(b.ref)!;
       for (const c of ctx.fleet.clustersOfObject(b, 'base')) set.add(c);
     }
 
     const groups = new Map<string, Group>();
     const sourceIds = new Map<KubeObject, number>();
-    for (const o of ctx.head.objects) {
-      if (o.kind !== KIND || isNetworkDaemonSet(o)) continue;
+    for (const o of ofKind(ctx.head.objects, KIND)) {
+      if (isNetworkDaemonSet(o)) continue;
       const old = before.get(o.ref);
       const fresh = ctx.fleet.clustersOfObject(o, 'head').filter((c) => !old?.has(c));
       if (fresh.length === 0) continue;

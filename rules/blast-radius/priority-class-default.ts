@@ -31,6 +31,7 @@ import type { KubeObject } from '../../src/types.js';
 import { formatCount } from '../../src/load-model.js';
 import { listing, quote } from '../../src/text.js';
 import { asString } from '../../src/yaml/walk.js';
+import { ofKind } from '../../src/kinds.js';
 
 const KIND = 'PriorityClass';
 const API_VERSIONS = new Set(['scheduling.k8s.io/v1', 'scheduling.k8s.io/v1beta1', 'scheduling.k8s.io/v1alpha1']);
@@ -104,7 +105,7 @@ export const priorityClassDefault: StateRule = {
     remediation: REMEDIATION_DEFAULT,
   },
   check(ctx) {
-    const classes = ctx.tree.objects.filter((o) => o.kind === KIND && API_VERSIONS.has(o.apiVersion));
+    const classes = ofKind(ctx.tree.objects, KIND).filter((o) => API_VERSIONS.has(o.apiVersion));
     if (classes.length === 0) return;
     // Global defaults that would apply, by unit (first copy of each ref only).
     const defaultsByUnit = new Map<string, KubeObject[]>();

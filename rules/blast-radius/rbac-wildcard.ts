@@ -54,6 +54,7 @@ import { matchesSelector } from '../../src/selector.js';
 import { levelRank, type KubeObject, type Severity } from '../../src/types.js';
 import { listing, quote } from '../../src/text.js';
 import { asList, asMap, asString, asStrings } from '../../src/yaml/walk.js';
+import { ofKinds } from '../../src/kinds.js';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io/';
 const CLUSTER_ADMIN = 'cluster-admin';
@@ -561,8 +562,7 @@ export const rbacWildcard: StateRule = {
   check(ctx) {
     const rolesByUnit = new Map<string, UnitRoles>();
     const bindings: KubeObject[] = [];
-    for (const o of ctx.tree.objects) {
-      if (o.kind !== 'ClusterRole' && o.kind !== 'ClusterRoleBinding') continue;
+    for (const o of ofKinds(ctx.tree.objects, ['ClusterRole', 'ClusterRoleBinding'])) {
       if (!o.apiVersion.startsWith(RBAC_GROUP) || !o.name) continue;
       if (o.kind === 'ClusterRoleBinding') {
         if (!ctx.only || ctx.only.has(o.ref)) bindings.push(o);

@@ -45,6 +45,7 @@ import {
   verdictOf,
   type Toleration,
 } from '../../src/nodes.js';
+import { ofKind } from '../../src/kinds.js';
 
 const KIND = 'DaemonSet';
 const SPEC_PATH: YamlPath = ['spec', 'template', 'spec'];
@@ -157,8 +158,7 @@ export const tolerateAllDaemonset: StateRule = {
     // Copies of one source (a shared base under every cluster overlay) with one ref, flagged.
     const groups = new Map<string, Array<{ o: KubeObject; v: Verdict }>>();
     const sourceIds = new Map<KubeObject, number>();
-    for (const o of ctx.tree.objects) {
-      if (o.kind !== KIND) continue;
+    for (const o of ofKind(ctx.tree.objects, KIND)) {
       if (ctx.only && !ctx.only.has(o.ref)) continue;
       if (isNetworkDaemonSet(o)) continue;
       const spec = asMap(getIn(o.doc, SPEC_PATH));

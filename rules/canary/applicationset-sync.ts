@@ -31,6 +31,7 @@ import { listing, quote } from '../../src/text.js';
 import type { KubeObject, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
 import { render as renderParams } from '../../src/units.js';
+import { ofKind } from '../../src/kinds.js';
 
 export const KEY = 'all-at-once';
 /** Above this many nodes a whole-fleet sync is high (a fleet of production size, RULEBOOK Part D). */
@@ -269,8 +270,8 @@ export const applicationsetSync: StateRule = {
     remediation: REMEDIATION,
   },
   check(ctx) {
-    for (const object of ctx.tree.objects) {
-      if (object.kind !== 'ApplicationSet' || !object.apiVersion.startsWith('argoproj.io/')) continue;
+    for (const object of ofKind(ctx.tree.objects, 'ApplicationSet')) {
+      if (!object.apiVersion.startsWith('argoproj.io/')) continue;
       if (ctx.only && !ctx.only.has(object.ref)) continue;
       judge(ctx, object, entriesOf(ctx, object));
     }

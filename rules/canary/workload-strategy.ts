@@ -39,7 +39,7 @@
  * are judged per cluster, and each finding carries its clusters explicitly.
  */
 import { isNetworkDaemonSet } from '../../src/critical.js';
-import { describeWorkload, objectsByUnit } from '../../src/agents/kit.js';
+import { describeWorkload } from '../../src/agents/kit.js';
 import { formatCount } from '../../src/load-model.js';
 import type { StateContext, StateRule } from '../../src/rule.js';
 import { quote } from '../../src/text.js';
@@ -48,6 +48,7 @@ import { cmp } from '../../src/util.js';
 import { asList, asMap, asString, getIn, stringMap } from '../../src/yaml/walk.js';
 import { pdbProtects, pdbSelects, pdbsFor, replicasOf } from '../../src/disruption.js';
 import { sourceFile } from '../../src/joins.js';
+import { ofKindInUnit, ofKinds } from '../../src/kinds.js';
 
 const KINDS = new Set(['Deployment', 'DaemonSet', 'StatefulSet']);
 /** Above this share of a cluster's nodes per step, an agent with cluster-wide reads relists too many at once (ROLL-W-1). */
@@ -124,10 +125,9 @@ function unitIndex(objects: readonly KubeObject[], unit: string): UnitIndex {
   if (!byUnit) unitIndexes.set(objects, (byUnit = new Map()));
   let found = byUnit.get(unit);
   if (!found) {
-    const all = objectsByUnit(objects).get(unit) ?? [];
     found = {
-      pdbs: all.filter((o) => o.kind === 'PodDisruptionBudget' && o.apiVersion.startsWith('policy/')),
-      hpas: all.filter((o) => o.kind === 'HorizontalPodAutoscaler'),
+      pdbs: ofKindInUnit(objects, 'PodDisruptionBudget', unit).filter((o) => o.apiVersion.startsWith('policy/')),
+      hpas: ofKindInUnit(objects, 'HorizontalPodAutoscaler', unit),
     };
     byUnit.set(unit, found);
   }
@@ -342,8 +342,7 @@ export const workloadStrategy: StateRule = {
     const none = new Set<string>();
 
     const candidates: Candidate[] = [];
-    for (const o of ctx.tree.objects) {
-      if (!KINDS.has(o.kind)) continue;
+    for (const o of ofKinds(ctx.tree.objects, KINDS)) {
       if (ctx.only && !ctx.only.has(o.ref)) continue;
       if (!asMap(getIn(o.doc, ['spec']))) continue;
       const clusters = ctx.fleet.clustersOfObject(o, ctx.side);

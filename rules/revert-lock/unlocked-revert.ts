@@ -23,6 +23,7 @@ import { cmp } from '../../src/util.js';
 import { objectRef } from '../../src/yaml/parse.js';
 import { listing } from '../../src/text.js';
 import { commitText, shortSha } from './reapplied-revert.js';
+import { ofKind } from '../../src/kinds.js';
 
 /** Objects listed by name in a message; the rest are counted. */
 const LISTED = 5;
@@ -92,9 +93,9 @@ export const unlockedRevert: ChangeRule = {
 function deployedNamespaces(ctx: ChangeContext, site: Site): Array<string | null> {
   const out = new Set<string | null>();
   for (const tree of [ctx.head, ctx.base]) {
-    for (const o of tree.objects) {
+    for (const o of site.kind === null ? [] : ofKind(tree.objects, site.kind)) {
       const source = o.source ?? o;
-      if (source.file === site.file && o.kind === site.kind && o.name === site.name) out.add(o.namespace);
+      if (source.file === site.file && o.name === site.name) out.add(o.namespace);
     }
   }
   return out.size ? [...out].sort((a, b) => cmp(a ?? '', b ?? '')) : [null];

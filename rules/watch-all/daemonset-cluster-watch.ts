@@ -36,6 +36,7 @@ import { clusterGrantsFor, grantsNodeScaling, serviceAccountOf, subjectMatch, ty
 import type { Cluster, KubeObject, RawFinding, Severity, YamlPath } from '../../src/types.js';
 import { asList, asMap, asString, getIn } from '../../src/yaml/walk.js';
 import { listing, quote } from '../../src/text.js';
+import { ofKind } from '../../src/kinds.js';
 
 /** The annotation that declares how the agent uses its cluster-wide permissions. */
 export const API_SCOPE_ANNOTATION = 'blast-radius.dev/api-scope';
@@ -116,7 +117,7 @@ function nearest(o: KubeObject, sa: ServiceAccountRef, unitObjects: readonly Kub
 const binderIndex = new WeakMap<readonly KubeObject[], { all: KubeObject[]; bySa: Map<string, KubeObject[]> }>();
 function bindersOf(unitObjects: readonly KubeObject[], sa: ServiceAccountRef): KubeObject[] {
   let index = binderIndex.get(unitObjects);
-  if (!index) binderIndex.set(unitObjects, (index = { all: unitObjects.filter((x) => x.kind === 'ClusterRoleBinding'), bySa: new Map() }));
+  if (!index) binderIndex.set(unitObjects, (index = { all: [...ofKind(unitObjects, 'ClusterRoleBinding')], bySa: new Map() }));
   const key = `${sa.namespace ?? ''}\u0000${sa.name}`;
   let list = index.bySa.get(key);
   if (!list) index.bySa.set(key, (list = index.all.filter((x) => asList(x.doc.subjects).some((s) => subjectMatch(s, sa) !== undefined))));

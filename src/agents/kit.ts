@@ -16,6 +16,7 @@ import { agentConfigsOf, type AgentConfig } from './config.js';
 import { fleetChart, loadRows, stagingTrap } from './figures.js';
 import { isNodeInfrastructure, perNode } from './workloads.js';
 import { quote } from '../text.js';
+import { ofKinds } from '../kinds.js';
 
 export interface Read {
   /** RBAC plural of the kind read (pods, nodes, endpointslices, events, replicasets, services …). */
@@ -123,7 +124,7 @@ const agentLists = new WeakMap<readonly KubeObject[], KubeObject[]>();
 /** The agents among a unit's objects, listed once for every rule. */
 export function agentsIn(objects: readonly KubeObject[]): KubeObject[] {
   let list = agentLists.get(objects);
-  if (!list) agentLists.set(objects, (list = objects.filter(isAgent)));
+  if (!list) agentLists.set(objects, (list = ofKinds(objects, AGENT_KINDS).filter(isAgent)));
   return list;
 }
 

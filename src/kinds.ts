@@ -1,0 +1,73 @@
+/**
+ * A tree's objects by kind, indexed once per objects array (issue 11). A fleet repository resolves to
+ * hundreds of thousands of unit objects; a rule that reads three kinds walks those kinds' lists instead of
+ * every object. Lists keep the tree's order (path, then document), so a rule sees the same objects in the
+ * same order as a scan of the whole tree would give it.
+ */
+import type { KubeObject } from './types.js';
+
+interface KindIndex {
+  readonly byKind: Map<string, { readonly objects: KubeObject[]; readonly at: number[] }>;
+  readonly merged: Map<string, readonly KubeObject[]>;
+}
+const indexes = new WeakMap<readonly KubeObject[], KindIndex>();
+const NONE: readonly KubeObject[] = [];
+
+function indexOf(objects: readonly KubeObject[]): KindIndex {
+  let index = indexes.get(objects);
+  if (!index) {
+    const byKind: KindIndex['byKind'] = new Map();
+    for (let i = 0; i < objects.length; i++) {
+      const o = objects[i];
+      let e = byKind.get(o.kind);
+      if (!e) byKind.set(o.kind, (e = { objects: [], at: [] }));
+      e.objects.push(o);
+      e.at.push(i);
+    }
+    indexes.set(objects, (index = { byKind, merged: new Map() }));
+  }
+  return index;
+}
+
+/** The objects of one kind, in tree order. */
+export function ofKind(objects: readonly KubeObject[], kind: string): readonly KubeObject[] {
+  return indexOf(objects).byKind.get(kind)?.objects ?? NONE;
+}
+
+/** The objects of any of `kinds`, in tree order (cached per objects array and set of kinds). */
+export function ofKinds(objects: readonly KubeObject[], kinds: Iterable<string>): readonly KubeObject[] {
+  const index = indexOf(objects);
+  const wanted = [...new Set(kinds)].filter((k) => index.byKind.has(k)).sort();
+  if (wanted.length === 0) return NONE;
+  if (wanted.length === 1) return index.byKind.get(wanted[0])!.objects;
+  const key = wanted.join('\u0000');
+  let list = index.merged.get(key);
+  if (!list) {
+    const all: Array<{ o: KubeObject; at: number }> = [];
+    for (const k of wanted) {
+      const e = index.byKind.get(k)!;
+      for (let i = 0; i < e.objects.length; i++) all.push({ o: e.objects[i], at: e.at[i] });
+    }
+    all.sort((a, b) => a.at - b.at);
+    index.merged.set(key, (list = all.map((x) => x.o)));
+  }
+  return list;
+}
+
+/** Every kind present, with its objects (tree order within a kind). */
+export function kindsOf(objects: readonly KubeObject[]): ReadonlyMap<string, readonly KubeObject[]> {
+  return new Map([...indexOf(objects).byKind].map(([k, e]) => [k, e.objects] as const));
+}
+
+const byUnit = new WeakMap<readonly KubeObject[], Map<string, Map<string, KubeObject[]>>>();
+/** The objects of one kind in one unit, in tree order. */
+export function ofKindInUnit(objects: readonly KubeObject[], kind: string, unit: string): readonly KubeObject[] {
+  let perKind = byUnit.get(objects);
+  if (!perKind) byUnit.set(objects, (perKind = new Map()));
+  let units = perKind.get(kind);
+  if (!units) {
+    perKind.set(kind, (units = new Map()));
+    for (const o of ofKind(objects, kind)) (units.get(o.unit) ?? units.set(o.unit, []).get(o.unit)!).push(o);
+  }
+  return units.get(unit) ?? NONE;
+}
