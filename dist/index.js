@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-VRUT6LDG.js";
+} from "./chunks/chunk-OUL3Y3TL.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -7,6 +7,7 @@
 import picomatch from 'picomatch';
 import type { Config } from './config.js';
 import type { Fleet } from './rule.js';
+import { inputsDiffering } from './kustomize.js';
 import { matchesSelector } from './selector.js';
 import type { ChangeSet, Cluster, KubeObject, Tree } from './types.js';
 import { addReleases } from './helm/releases.js';
@@ -169,7 +170,7 @@ export function buildFleet(config: Config, base: Tree, head: Tree, changes?: Cha
   const argo = argoMatcher(config, clusters);
   // Without the change set every path counts as changed, so nothing is reused.
   const changed = new Set(changes ? changes.files.flatMap((f) => (f.oldPath ? [f.path, f.oldPath] : [f.path])) : ['']);
-  const reuse: UnitReuse = opts.reuse ?? { builds: new Map(), changed };
+  const reuse: UnitReuse = opts.reuse ?? { builds: new Map(), changed, inputsDiffer: inputsDiffering(base.files, head.files), subBuilds: new Map() };
   // Helm releases (src/helm/releases.ts) join each side's units once its GitOps objects are followed.
   const withReleases = (tree: Tree) =>
     addReleases(resolveUnits(tree, clusters, argo, globClusters, reuse, opts.renders?.kustomize), tree, { clusters, argo, globClusters, stageOf: namedStage, changed, ...(opts.renders?.helm ? { helm: opts.renders.helm } : {}) });

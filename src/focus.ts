@@ -26,7 +26,7 @@ import { changedPairs, sameValue } from './changes.js';
 import type { FocusSpec, Rule, StateRule } from './rule.js';
 import type { KubeObject, Tree } from './types.js';
 import type { UnitMap } from './units.js';
-import { ofKinds } from './kinds.js';
+import { kindsOf, ofKinds, select } from './kinds.js';
 
 export interface FocusPlanner {
   /** The two trees a rule with this focus is handed (cached per plan and spec). */
@@ -124,9 +124,13 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
     for (const o of judged) units.add(o.unit);
     const restrict = (t: Tree): Tree => {
       if (units.size === 0) return { ...t, objects: [] };
-      // The kept objects in the tree's order (rules see them as they would see the whole tree).
-      const pool = context ? ofKinds(t.objects, [...subjects, ...context]) : t.objects;
-      return { ...t, objects: pool.filter((o) => (subjects.has(o.kind) ? judged.has(o) : units.has(o.unit) && isContext(o.kind))) };
+      // The kept objects in the tree's order (rules see them as they would see the whole tree). Context
+      // kinds are taken whole when every unit is in (a change to a base all clusters share): context objects
+      // of a unit without a judged subject are never read, so taking them is only slower, never different.
+      const everyUnit = units.size >= sides[t.side].units.length;
+      const kinds = context ? [...subjects, ...context] : [...kindsOf(t.objects).keys()].filter((k) => subjects.has(k) || isContext(k));
+      const whole = new Set(everyUnit ? kinds.filter((k) => !subjects.has(k)) : []);
+      return { ...t, objects: select(t.objects, kinds, (o) => (subjects.has(o.kind) ? judged.has(o) : units.has(o.unit)), whole) };
     };
     return { base: restrict(base), head: restrict(head) };
   }

@@ -71,3 +71,26 @@ export function ofKindInUnit(objects: readonly KubeObject[], kind: string, unit:
   }
   return units.get(unit) ?? NONE;
 }
+
+/**
+ * The objects of `kinds` that `keep` accepts, in tree order; kinds in `whole` are taken without a look.
+ * (A focused rule's view, src/focus.ts: the judged subjects, and the context objects of their units.)
+ */
+export function select(objects: readonly KubeObject[], kinds: Iterable<string>, keep: (o: KubeObject) => boolean, whole: ReadonlySet<string> = new Set()): KubeObject[] {
+  const index = indexOf(objects);
+  const picked: KubeObject[] = [];
+  const at: number[] = [];
+  for (const kind of new Set(kinds)) {
+    const e = index.byKind.get(kind);
+    if (!e) continue;
+    const all = whole.has(kind);
+    for (let i = 0; i < e.objects.length; i++) {
+      if (all || keep(e.objects[i])) {
+        picked.push(e.objects[i]);
+        at.push(e.at[i]);
+      }
+    }
+  }
+  const order = Array.from(picked.keys()).sort((a, b) => at[a] - at[b]);
+  return order.map((i) => picked[i]);
+}

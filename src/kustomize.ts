@@ -135,18 +135,23 @@ export interface BuildResult {
   notes: string[];
 }
 
-const wrappers = new WeakMap<KubeObject, Map<string, KubeObject>>();
+const wrappers = new Map<string, WeakMap<object, KubeObject>>();
+
+/** The objects one unit received, by source (unchanged) or by document (changed by the build). */
+function wrappersOf(unit: string): WeakMap<object, KubeObject> {
+  let perUnit = wrappers.get(unit);
+  if (!perUnit) wrappers.set(unit, (perUnit = new WeakMap()));
+  return perUnit;
+}
 
 /**
  * A parsed object as a unit receives it unchanged: one object per (source, unit), so base and head, whose
  * unchanged files share their parsed objects, share these too, and what did not change is seen not to
  * have changed at a glance (src/changes.ts compares by identity first).
  */
-function unchanged(source: KubeObject, unit: string): KubeObject {
-  let perUnit = wrappers.get(source);
-  if (!perUnit) wrappers.set(source, (perUnit = new Map()));
-  let o = perUnit.get(unit);
-  if (!o) perUnit.set(unit, (o = { ...source, unit, source: source.source ?? source }));
+function unchanged(source: KubeObject, unit: string, perUnit: WeakMap<object, KubeObject>): KubeObject {
+  let o = perUnit.get(source);
+  if (!o) perUnit.set(source, (o = { ...source, unit, source: source.source ?? source }));
   return o;
 }
 
@@ -154,15 +159,28 @@ function unchanged(source: KubeObject, unit: string): KubeObject {
  * Builds the kustomization in `dir` (or, without one, the YAML files directly in it) into the objects one
  * cluster receives, all tagged with `unit`.
  */
-export function buildKustomization(tree: Tree, dir: string, unit: string): BuildResult {
+export function buildKustomization(tree: Tree, dir: string, unit: string, shared?: SharedBuilds): BuildResult {
   const files = new Set<string>();
   const notes: string[] = [];
-  const resources = build(tree, dir, [], files, notes);
+  const outer = sharing;
+  sharing = shared;
+  let resources: Res[];
+  try {
+    resources = build(tree, dir, [], files, notes);
+  } finally {
+    sharing = outer;
+  }
+  const perUnit = wrappersOf(unit);
   const objects = resources.map((r): KubeObject => {
-    if (r.doc === r.source.doc) return unchanged(r.source, unit);
+    if (r.doc === r.source.doc) return unchanged(r.source, unit, perUnit);
+    // A document a shared build changed (a team overlay's replicas, built once for both sides): one object.
+    const known = perUnit.get(r.doc);
+    if (known && (known.source === (r.source.source ?? r.source))) return known;
     const name = nameOf(r.doc);
     const namespace = namespaceOf(r.doc);
-    return { ...r.source, doc: r.doc, name, namespace, ref: objectRef(r.source.kind, namespace, name), unit, source: r.source.source ?? r.source };
+    const o: KubeObject = { ...r.source, doc: r.doc, name, namespace, ref: objectRef(r.source.kind, namespace, name), unit, source: r.source.source ?? r.source };
+    perUnit.set(r.doc, o);
+    return o;
   });
   return { objects, files, notes };
 }
@@ -226,9 +244,69 @@ function objectsOfFile(tree: Tree, path: string): Res[] {
 interface SubBuild {
   readonly res: ReadonlyArray<{ readonly source: KubeObject; readonly doc: Record<string, unknown> }>;
   readonly files: readonly string[];
+  /** Paths whose presence or content the build depends on: directories it looked in, resources it resolved. */
+  readonly probes: ReadonlySet<string>;
   readonly notes: readonly string[];
+  /** The files of the tree it was built from (a file read as a patch on one side and a resource on the other differs). */
+  readonly from: Tree['files'];
 }
 const subBuilds = new WeakMap<object, Map<string, SubBuild>>();
+
+/**
+ * Builds shared by the two sides of a change: a kustomization none of whose files and probed paths the
+ * change touches builds the same on both, from the same parsed objects (the parse cache shares unchanged
+ * files). Fifty cluster overlays over team bases then build each untouched base once, not once per side.
+ */
+export interface SharedBuilds {
+  /** Paths the change touches, on either side (`''`: unknown, everything). */
+  readonly changed: ReadonlySet<string>;
+  /** Unchanged paths that one side reads as a patch or generator input and the other does not. */
+  readonly inputsDiffer: ReadonlySet<string>;
+  readonly subBuilds: Map<string, SubBuild>;
+}
+
+/** The changed paths and every directory above them (`''` included): a probe they hold was touched. */
+const touchedCache = new WeakMap<ReadonlySet<string>, string[]>();
+function touched(changed: ReadonlySet<string>): string[] {
+  let t = touchedCache.get(changed);
+  if (!t) {
+    const all = new Set<string>();
+    for (const c of changed) {
+      all.add(c);
+      for (let i = c.lastIndexOf('/'); i > 0; i = c.lastIndexOf('/', i - 1)) all.add(c.slice(0, i));
+      all.add('');
+    }
+    touchedCache.set(changed, (t = [...all]));
+  }
+  return t;
+}
+
+/** Paths read as a patch or generator input on one side and not on the other (a build of them differs). */
+export function inputsDiffering(a: Tree['files'], b: Tree['files']): Set<string> {
+  const out = new Set<string>();
+  for (const [p, f] of a) if (f.input !== b.get(p)?.input) out.add(p);
+  for (const [p, f] of b) if (f.input !== a.get(p)?.input) out.add(p);
+  return out;
+}
+
+function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string): SubBuild | undefined {
+  const hit = shared?.subBuilds.get(dir);
+  if (!hit || hit.from === tree.files || shared!.changed.has('')) return undefined;
+  for (const t of touched(shared!.changed)) if (hit.probes.has(t)) return undefined;
+  const files = new Set(hit.files);
+  for (const t of touched(shared!.changed)) if (files.has(t)) return undefined;
+  for (const p of shared!.inputsDiffer) if (files.has(p)) return undefined;
+  return hit;
+}
+
+/** The builds running now (innermost last): what each probes. Builds are synchronous. */
+const probing: Array<Set<string>> = [];
+function probe(path: string): void {
+  probing[probing.length - 1]?.add(path);
+}
+
+/** The shared builds of the buildKustomization call running now. */
+let sharing: SharedBuilds | undefined;
 
 /**
  * Builds one kustomization. A component (`inherited` given) starts from what the including kustomization
@@ -242,21 +320,34 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
   if (inherited) return buildOnce(tree, dir, stack, files, notes, inherited);
   let cache = subBuilds.get(tree.files);
   if (!cache) subBuilds.set(tree.files, (cache = new Map()));
-  let hit = cache.get(dir);
-  if (!hit) {
+  let hit = cache.get(dir) ?? sharedBuild(sharing, tree, dir);
+  if (hit) cache.set(dir, hit);
+  else {
     const ownFiles = new Set<string>();
     const ownNotes: string[] = [];
-    const res = buildOnce(tree, dir, stack, ownFiles, ownNotes);
-    hit = { res: res.map((r) => ({ source: r.source, doc: r.doc })), files: [...ownFiles], notes: ownNotes };
+    const ownProbes = new Set<string>();
+    probing.push(ownProbes);
+    let res: Res[];
+    try {
+      res = buildOnce(tree, dir, stack, ownFiles, ownNotes);
+    } finally {
+      probing.pop();
+    }
+    hit = { res: res.map((r) => ({ source: r.source, doc: r.doc })), files: [...ownFiles], probes: ownProbes, notes: ownNotes, from: tree.files };
     // A build cut short by a cycle depends on the path that led to it: not kept.
-    if (!ownNotes.some((n) => n.includes('cycle'))) cache.set(dir, hit);
+    if (!ownNotes.some((n) => n.includes('cycle'))) {
+      cache.set(dir, hit);
+      if (sharing && !sharing.subBuilds.has(dir)) sharing.subBuilds.set(dir, hit);
+    }
   }
   for (const f of hit.files) files.add(f);
+  for (const p of hit.probes) probe(p);
   notes.push(...hit.notes);
   return hit.res.map((r) => ({ source: r.source, doc: r.doc, cloned: false }));
 }
 
 function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
+  probe(dir);
   const kpath = kustomizationIn(tree, dir);
   if (!kpath) {
     // A plain directory: its YAML files, as kustomize would need them listed and Argo CD reads them.
@@ -285,6 +376,7 @@ function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>,
         notes.push(`${kpath}: remote or out-of-repository resource "${entry}" is not followed`);
         continue;
       }
+      probe(p);
       if (tree.files.has(p)) {
         files.add(p);
         res.push(...objectsOfFile(tree, p));
@@ -301,6 +393,7 @@ function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>,
     const entry = asString(e);
     const p = entry === undefined ? undefined : resolvePath(dir, entry);
     if (entry === undefined) continue;
+    if (p !== undefined) probe(p);
     if (p === undefined || !isDirectory(tree, p)) {
       notes.push(`${kpath}: component "${entry}" is not a directory of this repository; not applied`);
       continue;
@@ -357,6 +450,7 @@ function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, 
       const eq = s.indexOf('=');
       const key = eq >= 0 ? s.slice(0, eq) : posix.basename(s);
       const path = resolvePath(dir, eq >= 0 ? s.slice(eq + 1) : s);
+      if (path !== undefined) probe(path);
       const text = path === undefined ? null : tree.readFile(path);
       if (path === undefined || text === null) {
         notes.push(`${kpath}: configMapGenerator "${name}" input "${s}" does not exist`);
@@ -368,6 +462,7 @@ function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, 
     }
     for (const e of [...asList(m.envs), ...(m.env ? [m.env] : [])]) {
       const path = asString(e) && resolvePath(dir, asString(e)!);
+      if (path) probe(path);
       const text = path ? tree.readFile(path) : null;
       if (!path || text === null) continue;
       files.add(path);
@@ -406,6 +501,7 @@ function applyGenerators(tree: Tree, doc: Record<string, unknown>, dir: string, 
 function loadPatch(tree: Tree, entry: PatchEntry, files: Set<string>): unknown[] {
   let text = entry.inline;
   if (entry.file) {
+    probe(entry.file);
     files.add(entry.file);
     text = tree.readFile(entry.file) ?? undefined;
   }

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult } from './kustomize.js';
+import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult, type SharedBuilds } from './kustomize.js';
 import { objectRef, objectsOfDocument } from './yaml/parse.js';
 import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
@@ -56,16 +56,16 @@ interface Pending {
 }
 
 /** Builds a directory: its kustomization, or its YAML files (recursively, descending into kustomizations). */
-function buildRoot(tree: Tree, root: string, unit: string, recursive: boolean): BuildResult {
-  if (kustomizationIn(tree, root) || !recursive) return buildKustomization(tree, root, unit);
+function buildRoot(tree: Tree, root: string, unit: string, recursive: boolean, shared?: SharedBuilds): BuildResult {
+  if (kustomizationIn(tree, root) || !recursive) return buildKustomization(tree, root, unit, shared);
   const out: BuildResult = { objects: [], files: new Set(), notes: [] };
   const add = (r: BuildResult) => {
     out.objects.push(...r.objects);
     for (const f of r.files) out.files.add(f);
     out.notes.push(...r.notes);
   };
-  add(buildKustomization(tree, root, unit));
-  for (const d of [...subdirsOf(tree, root)].sort(cmp)) add(buildRoot(tree, d, unit, true));
+  add(buildKustomization(tree, root, unit, shared));
+  for (const d of [...subdirsOf(tree, root)].sort(cmp)) add(buildRoot(tree, d, unit, true, shared));
   return out;
 }
 
@@ -87,7 +87,7 @@ export interface ArgoClusterMatch {
  * Builds of the other side of a change, for reuse: a unit none of whose files changed, and under whose
  * root nothing changed, builds the same on both sides (the parse cache shares the objects).
  */
-export interface UnitReuse {
+export interface UnitReuse extends SharedBuilds {
   readonly builds: Map<string, BuildResult>;
   /** Paths the change touches, on either side. */
   readonly changed: ReadonlySet<string>;
@@ -98,6 +98,8 @@ function reusable(reuse: UnitReuse | undefined, key: string, root: string): Buil
   if (!r || r.notes.some((n) => n.includes('does not exist'))) return undefined;
   const prefix = root ? `${root}/` : '';
   for (const c of reuse!.changed) if (r.files.has(c) || c.startsWith(prefix)) return undefined;
+  // A file the unit reads as a resource on one side and as a patch on the other builds differently.
+  for (const p of reuse!.inputsDiffer) if (r.files.has(p)) return undefined;
   return r;
 }
 
@@ -186,7 +188,7 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
           continue;
         }
         const key = `${id}\u0000${p.recursive}`;
-        const r = prev?.r ?? reusable(reuse, key, p.root) ?? buildRoot(tree, p.root, id || '/', p.recursive);
+        const r = prev?.r ?? reusable(reuse, key, p.root) ?? buildRoot(tree, p.root, id || '/', p.recursive, reuse);
         reuse?.builds.set(key, r);
         built.set(id, { p, r, clusters: clustersNow });
         // Nested GitOps objects reach the clusters of the unit that holds them.

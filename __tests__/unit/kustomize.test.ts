@@ -4,6 +4,7 @@ import { defaultConfig, parseConfig } from '../../src/config.js';
 import { buildFleet } from '../../src/fleet.js';
 import { buildKustomization, mergePatch, resolvePath } from '../../src/kustomize.js';
 import { treeFromFiles } from '../../src/tree.js';
+import type { KubeObject } from '../../src/types.js';
 import { getIn } from '../../src/yaml/walk.js';
 
 const tree = (files: Record<string, string>) => treeFromFiles('head', Object.entries(files).map(([path, text]) => ({ path, text })));
@@ -228,5 +229,67 @@ describe('units in the fleet map', () => {
     const t = tree(files);
     const { head } = buildFleet(r.config, t, t);
     expect(head.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.unit)).toEqual(['clusters/canary-1']);
+  });
+});
+
+describe('builds shared by the two sides of a change', () => {
+  const team = (name: string, image = 'app:1') => ({
+    [`apps/${name}/kustomization.yaml`]: 'resources:\n  - deploy.yaml\n',
+    [`apps/${name}/deploy.yaml`]: `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name}, namespace: ${name} }\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{ name: app, image: ${image} }]\n`,
+  });
+  const cluster = (name: string) => ({
+    [`clusters/${name}/kustomization.yaml`]: `resources:\n  - ../../base\n  - teams/web\npatches:\n  - path: patch.yaml\n`,
+    [`clusters/${name}/teams/web/kustomization.yaml`]: 'resources:\n  - ../../../../apps/web\nreplicas:\n  - { name: web, count: 5 }\n',
+    [`clusters/${name}/patch.yaml`]: 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: agent, namespace: monitoring }\nspec:\n  template:\n    spec:\n      tolerations: [{ operator: Exists }]\n',
+  });
+  const FILES: Record<string, string> = { ...BASE, ...team('web'), ...cluster('prod-us'), ...cluster('prod-eu') };
+  const CONFIG = 'fleet:\n  clusters:\n    - { name: prod-us, paths: ["clusters/prod-us/**"] }\n    - { name: prod-eu, paths: ["clusters/prod-eu/**"] }\n';
+
+  function sides(base: Record<string, string>, head: Record<string, string>) {
+    const cache = new Map();
+    const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
+    const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
+    const paths = new Set([...Object.keys(base), ...Object.keys(head)]);
+    const files = [...paths].filter((p) => base[p] !== head[p]).map((p) => ({ path: p, status: !(p in base) ? ('added' as const) : !(p in head) ? ('deleted' as const) : ('modified' as const) }));
+    const r = parseConfig(CONFIG, []);
+    if (!r.ok) throw new Error('config');
+    return buildFleet(r.config, b, h, { base: 'b', head: 'h', files });
+  }
+  const find = (objects: readonly KubeObject[], kind: string, name: string, unit: string) => objects.find((o) => o.kind === kind && o.name === name && o.unit === unit);
+
+  it('an untouched team overlay is built once: both sides hold the very same patched object', () => {
+    const r = sides(FILES, { ...FILES, 'base/ds.yaml': BASE['base/ds.yaml'].replace('agent:1.0', 'agent:1.1') });
+    const [b, h] = [find(r.base.objects, 'Deployment', 'web', 'clusters/prod-us'), find(r.head.objects, 'Deployment', 'web', 'clusters/prod-us')];
+    expect(getIn(h!.doc, ['spec', 'replicas'])).toBe(5);
+    expect(h).toBe(b);
+    // The changed base is built on each side: the agent differs.
+    const [bd, hd] = [find(r.base.objects, 'DaemonSet', 'agent', 'clusters/prod-us'), find(r.head.objects, 'DaemonSet', 'agent', 'clusters/prod-us')];
+    expect(getIn(hd!.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('registry.example.com/agent:1.1');
+    expect(getIn(bd!.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('registry.example.com/agent:1.0');
+  });
+
+  it('a change to a file a build read, or under a directory it looked in, is built again on each side', () => {
+    const edited = sides(FILES, { ...FILES, ...team('web', 'app:2') });
+    expect(getIn(find(edited.head.objects, 'Deployment', 'web', 'clusters/prod-us')!.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('app:2');
+    expect(getIn(find(edited.base.objects, 'Deployment', 'web', 'clusters/prod-us')!.doc, ['spec', 'template', 'spec', 'containers', 0, 'image'])).toBe('app:1');
+    // A file added to a plain directory a build listed.
+    const plain = { ...FILES, 'clusters/prod-us/teams/web/kustomization.yaml': 'resources:\n  - ../../../../apps/web/deploy.yaml\n  - extra\n', 'clusters/prod-us/teams/web/extra/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: web }\n' };
+    const added = sides(plain, { ...plain, 'clusters/prod-us/teams/web/extra/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: b, namespace: web }\n' });
+    expect(find(added.head.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeDefined();
+    expect(find(added.base.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeUndefined();
+    // A resource that did not exist on the base and does on the head.
+    const missing = { ...FILES, 'clusters/prod-eu/teams/web/kustomization.yaml': 'resources:\n  - ../../../../apps/web\n  - later.yaml\n' };
+    const appeared = sides(missing, { ...missing, 'clusters/prod-eu/teams/web/later.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: later, namespace: web }\n' });
+    expect(find(appeared.head.objects, 'ConfigMap', 'later', 'clusters/prod-eu')).toBeDefined();
+    expect(find(appeared.base.objects, 'ConfigMap', 'later', 'clusters/prod-eu')).toBeUndefined();
+  });
+
+  it('an unchanged file read as a resource on one side and as a patch on the other is built on each side', () => {
+    // The head's prod-eu overlay starts using apps/web/deploy.yaml as a patch: prod-us's team overlay,
+    // untouched, lists it as a resource on both sides, but the head reads it as an input.
+    const head = { ...FILES, 'clusters/prod-eu/kustomization.yaml': `resources:\n  - ../../base\npatches:\n  - path: ../../apps/web/deploy.yaml\n` };
+    const r = sides(FILES, head);
+    expect(find(r.base.objects, 'Deployment', 'web', 'clusters/prod-us')).toBeDefined();
+    expect(find(r.head.objects, 'Deployment', 'web', 'clusters/prod-us')).toBeUndefined();
   });
 });
