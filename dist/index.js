@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-OUL3Y3TL.js";
+} from "./chunks/chunk-GB5ZCZMW.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

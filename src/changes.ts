@@ -26,18 +26,37 @@ export function changedPairs(base: Tree, head: Tree, kinds?: ReadonlySet<string>
   return kinds ? all.filter((p) => kinds.has((p.head ?? p.base)!.kind)) : all;
 }
 
+const unsharedCache = new WeakMap<Tree, WeakMap<Tree, { base: KubeObject[]; head: KubeObject[] }>>();
+
+/**
+ * Every object of each side that the other side does not hold (the very same object): what a change may
+ * have touched. Duplicates of one `Kind/namespace/name` in one unit are all here (changedPairs pairs the
+ * last of them, as a cluster applying them in order keeps).
+ */
+export function unsharedObjects(base: Tree, head: Tree): { readonly base: readonly KubeObject[]; readonly head: readonly KubeObject[] } {
+  let byHead = unsharedCache.get(base);
+  if (!byHead) unsharedCache.set(base, (byHead = new WeakMap()));
+  let found = byHead.get(head);
+  if (!found) {
+    const inBase = new Set(base.objects);
+    const inHead = new Set(head.objects);
+    found = { base: base.objects.filter((o) => !inHead.has(o)), head: head.objects.filter((o) => !inBase.has(o)) };
+    byHead.set(head, found);
+  }
+  return found;
+}
+
 function allChangedPairs(base: Tree, head: Tree): ObjectPair[] {
   let byHead = changedCache.get(base);
   if (!byHead) changedCache.set(base, (byHead = new WeakMap()));
   const cached = byHead.get(head);
   if (cached) return cached;
-  const inBase = new Set(base.objects);
-  const inHead = new Set(head.objects);
+  const unshared = unsharedObjects(base, head);
   const id = (o: KubeObject) => `${o.unit}\u0000${o.ref}`;
   const olds = new Map<string, KubeObject>();
   const news = new Map<string, KubeObject>();
-  for (const o of head.objects) if (!inBase.has(o)) news.set(id(o), o);
-  for (const o of base.objects) if (!inHead.has(o)) olds.set(id(o), o);
+  for (const o of unshared.head) news.set(id(o), o);
+  for (const o of unshared.base) olds.set(id(o), o);
   const out: ObjectPair[] = [];
   for (const [k, h] of news) out.push({ unit: h.unit, ref: h.ref, head: h, ...(olds.has(k) ? { base: olds.get(k)! } : {}) });
   for (const [k, b] of olds) if (!news.has(k)) out.push({ unit: b.unit, ref: b.ref, base: b });

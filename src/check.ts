@@ -7,7 +7,7 @@ import { CONFIG_FILE, defaultConfig, formatProblem, parseConfig, type Config } f
 import { CONFIG_RULE, configFindings } from './config-rule.js';
 import { analyze, failOnLevel, stricterFailOn } from './engine.js';
 import { UsageError } from './errors.js';
-import { assertRepo, changedFiles, defaultBranch, git, mergeBase, resolveCommit } from './git.js';
+import { changedFilesAsync, defaultBranch, git, mergeBase, resolveCommits } from './git.js';
 import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
@@ -145,15 +145,29 @@ function historyScope(changes: ChangeSet, trees: { base: Tree; head: Tree }): Hi
 /** Runs the check and renders the report (does not write it). */
 export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const started = Date.now();
-  assertRepo(opts.repo);
-  const head = resolveCommit(opts.repo, opts.head ?? 'HEAD', 'head');
-  const baseRef = opts.base ?? defaultBranch(opts.repo);
-  const baseTip = resolveCommit(opts.repo, baseRef, 'base');
+  let head: string;
+  let baseTip: string;
+  let baseRef: string;
+  if (opts.base !== undefined) {
+    baseRef = opts.base;
+    [head, baseTip] = resolveCommits(opts.repo, [{ ref: opts.head ?? 'HEAD', what: 'head' }, { ref: baseRef, what: 'base' }]);
+  } else {
+    [head] = resolveCommits(opts.repo, [{ ref: opts.head ?? 'HEAD', what: 'head' }]);
+    baseRef = defaultBranch(opts.repo);
+    [baseTip] = resolveCommits(opts.repo, [{ ref: baseRef, what: 'base' }]);
+  }
   const base = mergeBase(opts.repo, baseTip, head);
   // Start reading both trees now: git lists and streams them while the change set and config are read.
   const readStarted = performance.now();
   const treesRead = readTrees(opts.repo, { base, head, files: [] });
-  const changes: ChangeSet = { base, head, files: changedFiles(opts.repo, base, head) };
+  let files: ChangeSet['files'];
+  try {
+    files = await changedFilesAsync(opts.repo, base, head);
+  } catch (e) {
+    treesRead.catch(() => undefined); // the diff's error wins; the read is abandoned
+    throw e;
+  }
+  const changes: ChangeSet = { base, head, files };
   let configured: ReturnType<typeof configInForce>;
   try {
     configured = configInForce(opts.repo, baseTip, head, changes, opts.config, opts.configPath);

@@ -7,8 +7,9 @@
  *
  * An object is **changed** when its unit's copy differs between the sides: added, deleted, edited (its
  * parsed document is not structurally equal to the base's, or it moved to another file), built or rendered
- * anew (a rendered object is never compared by content: its lines come from values files), or its clusters
- * differ. For a rule with subject kinds S (and context kinds C, else every other kind):
+ * anew (a rendered object is never compared by content: its lines come from values files), one of several
+ * of the same `Kind/namespace/name` in its unit, or reaching other clusters (its unit's, or for an object
+ * outside every unit its file's, which an Argo CD Application or Helm release reading the file can move). For a rule with subject kinds S (and context kinds C, else every other kind):
  * - a unit in which a changed object of a context kind sits has all its subjects judged;
  * - otherwise only its changed subjects are;
  * - copies of a judged subject elsewhere (same source, or same `Kind/namespace/name`) are judged too, since
@@ -20,10 +21,11 @@
  * ({@link focusGroups}): one set of judged subjects for the group (each member's spec applied to the change), so a consumer sees the
  * producer's findings on every subject it judges, and judges every subject whose producer findings may
  * have changed. A rule whose findings a state rule without `focus` reads is judged in full. (Change rules
- * read `prior` only about changed objects, which are always judged.)
+ * read `prior` only about objects the change edits, adds, deletes or brings to other clusters: changed,
+ * so always judged.)
  */
-import { changedPairs, sameValue } from './changes.js';
-import type { FocusSpec, Rule, StateRule } from './rule.js';
+import { sameValue, unsharedObjects } from './changes.js';
+import type { Fleet, FocusSpec, Rule, StateRule } from './rule.js';
 import type { KubeObject, Tree } from './types.js';
 import type { UnitMap } from './units.js';
 import { kindsOf, ofKinds, select } from './kinds.js';
@@ -31,6 +33,10 @@ import { kindsOf, ofKinds, select } from './kinds.js';
 export interface FocusPlanner {
   /** The two trees a rule with this focus is handed (cached per plan and spec). */
   view(focus: RuleFocus): { base: Tree; head: Tree };
+}
+
+function sameClusters(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 }
 
 /** Same file, structurally equal document, neither rendered: the copies judge the same. */
@@ -44,25 +50,45 @@ function settled(b: KubeObject, h: KubeObject): boolean {
  * clusters on the head; objects outside every unit (unit `.`) reach the clusters of their path globs,
  * the same on both sides.
  */
-export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: UnitMap; readonly head: UnitMap }): FocusPlanner {
+export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: UnitMap; readonly head: UnitMap }, fleet: Fleet): FocusPlanner {
   // Changed objects, both sides (computed once for every rule).
   let changed: KubeObject[] | undefined;
   const changedObjects = (): KubeObject[] => {
     if (changed) return changed;
+    const listed = new Set([...sides.base.units, ...sides.head.units].map((u) => u.id));
     const baseUnits = new Map(sides.base.units.map((u) => [u.id, u] as const));
     const moved = new Set<string>();
     for (const u of sides.head.units) {
       const b = baseUnits.get(u.id);
       if (b && b.clusters.join() !== u.clusters.join()) moved.add(u.id);
     }
+    // An object outside every listed unit (unit `.`) reaches the clusters of its file, which a Helm
+    // release or an Argo CD Application reading that file can change: compared per file.
+    const fileMoved = new Map<string, boolean>();
+    const reachMoved = (o: KubeObject): boolean => {
+      if (listed.has(o.unit)) return moved.has(o.unit);
+      let m = fileMoved.get(o.file);
+      if (m === undefined) fileMoved.set(o.file, (m = !sameClusters(fleet.clustersOfFile(o.file, 'base'), fleet.clustersOfFile(o.file, 'head'))));
+      return m;
+    };
     const out: KubeObject[] = [];
-    for (const p of changedPairs(base, head)) {
-      if (p.base && p.head && !moved.has(p.head.unit) && settled(p.base, p.head)) continue;
-      if (p.base) out.push(p.base);
-      if (p.head) out.push(p.head);
+    // Objects the sides do not share, by unit and name: one on each side that judge the same is settled;
+    // anything else (added, deleted, edited, duplicated) is changed.
+    const unshared = unsharedObjects(base, head);
+    const id = (o: KubeObject) => `${o.unit}\u0000${o.ref}`;
+    const olds = new Map<string, KubeObject[]>();
+    const news = new Map<string, KubeObject[]>();
+    for (const o of unshared.base) (olds.get(id(o)) ?? olds.set(id(o), []).get(id(o))!).push(o);
+    for (const o of unshared.head) (news.get(id(o)) ?? news.set(id(o), []).get(id(o))!).push(o);
+    for (const [k, hs] of news) {
+      const bs = olds.get(k);
+      if (bs?.length === 1 && hs.length === 1 && settled(bs[0], hs[0]) && !reachMoved(hs[0]) && !reachMoved(bs[0])) continue;
+      out.push(...hs, ...(bs ?? []));
     }
-    // Every object of a unit that reaches other clusters on the head counts as changed.
-    if (moved.size) for (const t of [base, head]) for (const o of t.objects) if (moved.has(o.unit)) out.push(o);
+    for (const [k, bs] of olds) if (!news.has(k)) out.push(...bs);
+    // The same object on both sides, reaching other clusters.
+    const inBase = new Set(base.objects);
+    for (const o of head.objects) if (inBase.has(o) && reachMoved(o)) out.push(o);
     return (changed = out);
   };
 

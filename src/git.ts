@@ -53,6 +53,24 @@ export function resolveCommit(repo: string, ref: string, what: string): string {
   }
 }
 
+/**
+ * Checks that `repo` is a repository and resolves refs to commits in one git process; on any failure, the
+ * one-by-one checks give the clear message (exit 2). Refs that look like options are resolved one by one.
+ */
+export function resolveCommits(repo: string, refs: ReadonlyArray<{ ref: string; what: string }>): string[] {
+  if (!refs.some((r) => r.ref.startsWith('-'))) {
+    try {
+      const lines = run(repo, ['rev-parse', '--git-dir', ...refs.map((r) => `${r.ref}^{commit}`)]).toString('utf8').trim().split('\n');
+      const shas = lines.slice(1);
+      if (shas.length === refs.length && shas.every((x) => /^[0-9a-f]{40,64}$/.test(x))) return shas;
+    } catch {
+      /* the checks below say what is wrong */
+    }
+  }
+  assertRepo(repo);
+  return refs.map((r) => resolveCommit(repo, r.ref, r.what));
+}
+
 /** The repository's default branch: origin/HEAD, else main, else master. */
 export function defaultBranch(repo: string): string {
   try {
@@ -79,9 +97,19 @@ export function mergeBase(repo: string, a: string, b: string): string {
   }
 }
 
+const DIFF_ARGS = ['diff', '--no-ext-diff', '--name-status', '-z', '-M'];
+
 /** Files changed from `base` to `head` (both commits), with renames detected. */
 export function changedFiles(repo: string, base: string, head: string): ChangedFile[] {
-  const out = run(repo, ['diff', '--no-ext-diff', '--name-status', '-z', '-M', base, head]).toString('utf8');
+  return parseNameStatus(run(repo, [...DIFF_ARGS, base, head]).toString('utf8'));
+}
+
+/** changedFiles, without blocking: the trees are listed and streamed meanwhile. */
+export async function changedFilesAsync(repo: string, base: string, head: string): Promise<ChangedFile[]> {
+  return parseNameStatus((await runAsync(repo, [...DIFF_ARGS, base, head])).toString('utf8'));
+}
+
+function parseNameStatus(out: string): ChangedFile[] {
   const parts = out.split('\0');
   const files: ChangedFile[] = [];
   for (let i = 0; i < parts.length - 1; ) {

@@ -132,6 +132,8 @@ export interface BuildResult {
   objects: KubeObject[];
   /** Every file the build read: kustomizations, resources, patches. */
   files: Set<string>;
+  /** Paths whose presence or content the build depends on besides `files` (directories it looked in). */
+  probes?: Set<string>;
   notes: string[];
 }
 
@@ -164,10 +166,13 @@ export function buildKustomization(tree: Tree, dir: string, unit: string, shared
   const notes: string[] = [];
   const outer = sharing;
   sharing = shared;
+  const probes = new Set<string>();
+  probing.push(probes);
   let resources: Res[];
   try {
     resources = build(tree, dir, [], files, notes);
   } finally {
+    probing.pop();
     sharing = outer;
   }
   const perUnit = wrappersOf(unit);
@@ -182,7 +187,7 @@ export function buildKustomization(tree: Tree, dir: string, unit: string, shared
     perUnit.set(r.doc, o);
     return o;
   });
-  return { objects, files, notes };
+  return { objects, files, probes, notes };
 }
 
 interface DirIndex {
@@ -267,7 +272,7 @@ export interface SharedBuilds {
 
 /** The changed paths and every directory above them (`''` included): a probe they hold was touched. */
 const touchedCache = new WeakMap<ReadonlySet<string>, string[]>();
-function touched(changed: ReadonlySet<string>): string[] {
+export function touched(changed: ReadonlySet<string>): string[] {
   let t = touchedCache.get(changed);
   if (!t) {
     const all = new Set<string>();

@@ -38,7 +38,7 @@ import { listing } from './text.js';
 import { cmp } from './util.js';
 import { lineOf } from './yaml/lines.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
-import { ofKind, ofKindInUnit, ofKinds } from './kinds.js';
+import { ofKind, ofKinds } from './kinds.js';
 
 /** Top-level keys that are not content: a change confined to them rolls nothing. */
 const NOT_CONTENT = new Set(['apiVersion', 'kind', 'metadata', 'status']);
@@ -277,7 +277,8 @@ function gateOf(head: Tree, o: KubeObject, cache: Map<string, Map<string, string
   let gates = cache.get(o.unit);
   if (!gates) {
     cache.set(o.unit, (gates = new Map()));
-    for (const g of [...ofKindInUnit(head.objects, 'Rollout', o.unit), ...ofKindInUnit(head.objects, 'Canary', o.unit)]) {
+    for (const g of ofKinds(head.objects, ['Rollout', 'Canary'])) {
+      if (g.unit !== o.unit) continue;
       const group = g.apiVersion.split('/')[0];
       const spec = asMap(g.doc.spec);
       if (g.kind === 'Rollout' && group === 'argoproj.io') {

@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, type BuildResult, type SharedBuilds } from './kustomize.js';
+import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, touched, type BuildResult, type SharedBuilds } from './kustomize.js';
 import { objectRef, objectsOfDocument } from './yaml/parse.js';
 import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
@@ -58,10 +58,11 @@ interface Pending {
 /** Builds a directory: its kustomization, or its YAML files (recursively, descending into kustomizations). */
 function buildRoot(tree: Tree, root: string, unit: string, recursive: boolean, shared?: SharedBuilds): BuildResult {
   if (kustomizationIn(tree, root) || !recursive) return buildKustomization(tree, root, unit, shared);
-  const out: BuildResult = { objects: [], files: new Set(), notes: [] };
+  const out: BuildResult = { objects: [], files: new Set(), probes: new Set(), notes: [] };
   const add = (r: BuildResult) => {
     out.objects.push(...r.objects);
     for (const f of r.files) out.files.add(f);
+    for (const p of r.probes ?? []) out.probes!.add(p);
     out.notes.push(...r.notes);
   };
   add(buildKustomization(tree, root, unit, shared));
@@ -100,6 +101,8 @@ function reusable(reuse: UnitReuse | undefined, key: string, root: string): Buil
   for (const c of reuse!.changed) if (r.files.has(c) || c.startsWith(prefix)) return undefined;
   // A file the unit reads as a resource on one side and as a patch on the other builds differently.
   for (const p of reuse!.inputsDiffer) if (r.files.has(p)) return undefined;
+  // A change under a directory the build looked in outside the root (a plain-directory resource).
+  if (r.probes) for (const t of touched(reuse!.changed)) if (r.probes.has(t)) return undefined;
   return r;
 }
 

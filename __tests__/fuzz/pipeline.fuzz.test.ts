@@ -649,20 +649,40 @@ const prLabels = fc.subarray(['risk-accepted', 'blast-radius-override:agent-lock
 /** Base and head: each path of the union is kept, changed (its other-side text), added or deleted. */
 const generatedCase: fc.Arbitrary<FuzzCase> = fc.tuple(repoFiles, repoFiles, configText, prLabels).chain(([a, b, config, labels]) => {
   const paths = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  return fc.tuple(...paths.map(() => fc.constantFrom('same', 'changed', 'added', 'deleted', 'same'))).map((fates) => {
+  // 'duplicated': a copy of the file beside it on both sides, of which the head edits one and only touches
+  // the other (objects of one name twice in one unit); 'bundled': the next file's documents appended, on
+  // both sides (an Argo CD Application or a HelmRelease in the same file as workloads and RBAC).
+  return fc.tuple(...paths.map(() => fc.constantFrom('same', 'changed', 'added', 'deleted', 'same', 'duplicated', 'bundled'))).map((fates) => {
     const base: Record<string, string> = {};
     const head: Record<string, string> = {};
     paths.forEach((p, i) => {
       const one = a[p] ?? b[p];
       const other = b[p] ?? a[p];
-      switch (fates[i]) {
+      const edited = other === one ? `${one}\n# changed\n` : other;
+      // An edit that reads differently where it can (a wider RBAC rule, another image), else `edited`.
+      const widened = one.replace(/\b(services|configmaps|endpoints|events|pods)\b/, 'nodes').replace(/image: (\S+)/, 'image: $1-next');
+      const meant = widened !== one ? widened : edited;
+      const copy = p.replace(/([^/]+)$/, 'copy-$1');
+      const next = paths[(i + 1) % paths.length];
+      const tail = next === p ? undefined : (a[next] ?? b[next]);
+      switch (fates[i] === 'duplicated' && paths.includes(copy) ? 'changed' : fates[i] === 'bundled' && !tail ? 'changed' : fates[i]) {
+        case 'duplicated':
+          base[p] = one;
+          base[copy] = one;
+          head[p] = i % 2 ? meant : `# touched\n${one}`;
+          head[copy] = i % 2 ? `# touched\n${one}` : meant;
+          break;
+        case 'bundled':
+          base[p] = `${one}\n---\n${tail}`;
+          head[p] = `${meant}\n---\n${tail}`;
+          break;
         case 'same':
           base[p] = one;
           head[p] = one;
           break;
         case 'changed':
           base[p] = one;
-          head[p] = other === one ? `${one}\n# changed\n` : other;
+          head[p] = edited;
           break;
         case 'added':
           head[p] = other;

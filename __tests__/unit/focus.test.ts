@@ -8,7 +8,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { analyze } from '../../src/engine.js';
 import { buildFleet } from '../../src/fleet.js';
 import { focusGroups, focusPlanner } from '../../src/focus.js';
-import type { ChangeRule, FocusSpec, Rule, StateRule } from '../../src/rule.js';
+import type { ChangeRule, Fleet, FocusSpec, Rule, StateRule } from '../../src/rule.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { ChangeSet, Family, KubeObject, Tree } from '../../src/types.js';
 import type { UnitMap } from '../../src/units.js';
@@ -80,7 +80,7 @@ const AGENTS: FocusSpec = { subjects: ['DaemonSet'], context: ['ConfigMap', 'Clu
 function view(base: Record<string, string>, head: Record<string, string>, spec: FocusSpec = AGENTS) {
   const { b, h, changes } = change(base, head);
   const resolved = buildFleet(config(), b, h, changes);
-  const v = focusPlanner(resolved.base, resolved.head, resolved.sides).view({ group: [spec], own: spec });
+  const v = focusPlanner(resolved.base, resolved.head, resolved.sides, resolved.fleet).view({ group: [spec], own: spec });
   const show = (t: Tree) => t.objects.map((o) => `${o.unit} ${o.ref}`);
   return { base: show(v.base), head: show(v.head) };
 }
@@ -108,7 +108,7 @@ describe('focusPlanner: what a change makes a rule judge', () => {
   it('keeps the tree order of the objects it keeps', () => {
     const { b, h, changes } = change(TWO_CLUSTERS, { ...TWO_CLUSTERS, 'clusters/canary-1/config.yaml': configMap('agent-config', 'b') });
     const r = buildFleet(config(), b, h, changes);
-    const v = focusPlanner(r.base, r.head, r.sides).view({ group: [AGENTS], own: AGENTS });
+    const v = focusPlanner(r.base, r.head, r.sides, r.fleet).view({ group: [AGENTS], own: AGENTS });
     const order = (t: Tree, all: Tree) => t.objects.map((o) => all.objects.indexOf(o));
     const positions = order(v.head, r.head);
     expect(positions).toEqual([...positions].sort((x, y) => x - y));
@@ -178,9 +178,10 @@ describe('focusPlanner: what a change makes a rule judge', () => {
     const unitMap = (t: Tree, clusters: string[]): UnitMap => ({ units: [{ id: 'u', root: 'clusters', clusters, objects: t.objects, files: new Set(), via: 'test' }], objects: t.objects, fileClusters: new Map(), notes: [] });
     const [pb, ph] = [place(b), place(h)];
     const spec: FocusSpec = { subjects: ['DaemonSet'], context: ['ConfigMap'] };
-    const same = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1']) }).view({ group: [spec], own: spec });
+    const fleet = { clustersOfFile: () => ['canary-1'] } as unknown as Fleet;
+    const same = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1']) }, fleet).view({ group: [spec], own: spec });
     expect(same.head.objects).toEqual([]);
-    const moved = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1', 'prod-us']) }).view({ group: [spec], own: spec });
+    const moved = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1', 'prod-us']) }, fleet).view({ group: [spec], own: spec });
     expect(moved.head.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.name).sort()).toEqual(['agent', 'logs', 'node-agent']);
   });
 });
@@ -253,6 +254,26 @@ describe('incremental and full judging give the same report', () => {
     expect(run(true)).toEqual(full);
     return full;
   };
+
+  it('two objects of one name in one unit, the first edited and the second only touched by a comment: found either way', () => {
+    // Found in review: pairing by unit and name kept the last copy only, which judged the same, so the
+    // edit to the first was never seen.
+    const base = { 'a/agent.yaml': agent('agent'), 'a/rbac.yaml': role('agent', 'services'), 'b/rbac.yaml': role('agent', 'services') };
+    const report = both(base, { ...base, 'a/rbac.yaml': role('agent', 'pods, nodes'), 'b/rbac.yaml': `# owner: sre\n${role('agent', 'services')}` });
+    expect(report.findings.map((f) => f.ruleId)).toContain('watch-all/daemonset-cluster-watch');
+    const dup = { 'clusters/canary-1/agents.yaml': `${agent('agent', 'agent:1', 'other')}---\n${agent('agent', 'agent:1', 'other')}`, 'clusters/canary-1/rbac.yaml': role('agent', 'pods, nodes') };
+    const second = both(dup, { ...dup, 'clusters/canary-1/agents.yaml': `${agent('agent', 'agent:1', 'agent')}---\n${agent('agent', 'agent:1', 'other')}` });
+    expect(second.findings.map((f) => f.ruleId)).toContain('watch-all/daemonset-cluster-watch');
+  });
+
+  it('an object beside an Argo CD Application whose destination moves reaches other clusters: judged either way', () => {
+    // Found in review: objects outside every unit reach the clusters of their file, which the release an
+    // Application in that file renders adds to.
+    const app = (dest: string) => `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: { name: fb, namespace: argocd }\nspec:\n  project: default\n  destination: { name: ${dest}, namespace: logging }\n  source: { repoURL: https://fluent.github.io/helm-charts, chart: fluent-bit, targetRevision: 0.47.0 }\n`;
+    const file = (dest: string) => ({ 'apps/agent.yaml': `${app(dest)}---\n${agent('agent')}---\n${role('agent', 'pods, nodes')}` });
+    const report = both(file('canary-1'), file('prod-us'));
+    expect(report.findings.filter((f) => f.ruleId === 'watch-all/daemonset-cluster-watch').map((f) => f.clusters)).toEqual([['prod-us']]);
+  });
 
   it('an RBAC edit that makes an unchanged agent watch nodes cluster-wide: found either way', () => {
     const report = both(agentFiles, { ...agentFiles, 'clusters/canary-1/rbac.yaml': role('agent', 'pods, nodes') });

@@ -284,6 +284,18 @@ describe('builds shared by the two sides of a change', () => {
     expect(find(appeared.base.objects, 'ConfigMap', 'later', 'clusters/prod-eu')).toBeUndefined();
   });
 
+  it('a file added to or deleted from a plain directory outside the unit root that the unit lists is seen (the unit is not reused)', () => {
+    const plain = { ...FILES, 'clusters/prod-us/kustomization.yaml': 'resources:\n  - ../../base\n  - ../../shared/plain\n', 'shared/plain/a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: web }\n' };
+    const withB = { ...plain, 'shared/plain/b.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: b, namespace: web }\n' };
+    const added = sides(plain, withB);
+    expect(find(added.head.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeDefined();
+    expect(find(added.base.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeUndefined();
+    // Found in review: the head (built first) no longer reads the deleted file, so its build looked reusable.
+    const deleted = sides(withB, plain);
+    expect(find(deleted.base.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeDefined();
+    expect(find(deleted.head.objects, 'ConfigMap', 'b', 'clusters/prod-us')).toBeUndefined();
+  });
+
   it('an unchanged file read as a resource on one side and as a patch on the other is built on each side', () => {
     // The head's prod-eu overlay starts using apps/web/deploy.yaml as a patch: prod-us's team overlay,
     // untouched, lists it as a resource on both sides, but the head reads it as an input.

@@ -39,6 +39,15 @@ ${steps.map((env) => `      - matchExpressions: [{key: env, operator: In, values
       syncPolicy: {automated: {}}
 `;
 const bumped = workload({ image: V2 });
+const WORKLOAD_REF = `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata: { name: web-rollout, namespace: shop }
+spec:
+  workloadRef: { apiVersion: apps/v1, kind: Deployment, name: web }
+  strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }] } }
+`;
+/** A Flagger Canary, then a Rollout over the same Deployment (the file the Deployment follows). */
+const GATES = `${FLAGGER.replace('---\n', '')}---\n${WORKLOAD_REF}---\n`;
 
 ruleTester(stagesInOnePr).run({
   valid: [
@@ -173,6 +182,15 @@ ruleTester(stagesInOnePr).run({
       base: { [SHARED_FILE]: workload() + FLAGGER },
       files: { [SHARED_FILE]: bumped + FLAGGER },
       findings: [{ severity: 'low', key: KEY, line: lineContaining(bumped, NAME), messageIncludes: ['Flagger Canary "shop/web"'] }],
+    },
+    {
+      // Found in review: the gate named is the last in the file's order (a cluster's last write), not
+      // the last by kind.
+      name: 'a Flagger Canary and then an Argo Rollouts workloadRef Rollout for one Deployment: the Rollout, later in the file, names the gate',
+      config: SHARED,
+      base: { [SHARED_FILE]: `${GATES}${workload()}` },
+      files: { [SHARED_FILE]: `${GATES}${bumped}` },
+      findings: [{ severity: 'low', key: KEY, line: GATES.split('\n').length - 1 + lineContaining(bumped, NAME), messageIncludes: ['(Argo Rollouts Rollout "shop/web-rollout" (2 canary steps))'] }],
     },
     {
       name: 'a blue-green Rollout (no canary steps) is not progressive delivery across stages',
