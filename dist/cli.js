@@ -60,7 +60,7 @@ async function main(argv) {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.9.0"}
+    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.9.1"}
 `);
     return 0;
   }
@@ -70,7 +70,7 @@ async function main(argv) {
   if (!FORMATS.includes(format)) fail(2, `--format must be one of ${FORMATS.join(", ")}, not "${format}"`);
   const failOn = values["fail-on"];
   if (failOn !== void 0 && !LEVELS.includes(failOn)) fail(2, `--fail-on must be one of ${LEVELS.join(", ")}, not "${failOn}"`);
-  const { check } = await import("./chunks/check-Z2XZ4PR5.js");
+  const { check } = await import("./chunks/check-G4KTYEPQ.js");
   const { UsageError } = await import("./chunks/errors-JGNSTIUX.js");
   const timingsFile = process.env.BLAST_RADIUS_TIMINGS;
   if (timingsFile) {

@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-GB5ZCZMW.js";
+} from "./chunks/chunk-IPU7LFQ6.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -943,6 +943,16 @@ for (const pct of fleetScales) {
   else for (const n of c.renderNotes) log(`${label}: note: ${n.slice(0, 400)}`);
   cases.push(c);
   fleetCases.push(c);
+  // At the largest size, also the most common fleet pull request: one cluster's own overlay.
+  if (pct === Math.max(...fleetScales)) {
+    const oneLabel = `${label}, one-cluster PR`;
+    git(frepo, 'checkout', '--quiet', '-f', 'pr-cluster');
+    log(`${oneLabel}: pr-cluster changes ${fb.clusterPrPath}`);
+    const one = caseResult(`fleet-${pct}-cluster`, oneLabel, measure({ name: oneLabel, repo: frepo, head: 'pr-cluster', fatal: false }), { scale: pct, changed: 1, clusters: fb.clusters });
+    if (one.failed) failures.push(oneLabel);
+    else for (const n of one.renderNotes) log(`${oneLabel}: note: ${n.slice(0, 400)}`);
+    cases.push(one);
+  }
   if (!opt.keep) rmSync(frepo, { recursive: true, force: true });
 }
 

@@ -199,7 +199,7 @@ export function analyze(input: AnalyzeInput): AnalyzeResult {
   const labels = new Set(input.labels ?? []);
   const rules = orderRules(input.rules).filter((r) => config.rules[r.meta.id] !== 'off');
 
-  const focus = input.incremental === false ? undefined : focusPlanner(base, head, sides, fleet);
+  const focus = input.incremental === false ? undefined : focusPlanner(base, head, sides);
   const focused = focus ? focusGroups(rules) : new Map();
   const pending: Pending[] = [];
   // Every finding made so far on each side (new or not), handed to rules that name them in meta.after.

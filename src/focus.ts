@@ -25,7 +25,7 @@
  * so always judged.)
  */
 import { sameValue, unsharedObjects } from './changes.js';
-import type { Fleet, FocusSpec, Rule, StateRule } from './rule.js';
+import type { FocusSpec, Rule, StateRule } from './rule.js';
 import type { KubeObject, Tree } from './types.js';
 import type { UnitMap } from './units.js';
 import { kindsOf, ofKinds, select } from './kinds.js';
@@ -50,7 +50,7 @@ function settled(b: KubeObject, h: KubeObject): boolean {
  * clusters on the head; objects outside every unit (unit `.`) reach the clusters of their path globs,
  * the same on both sides.
  */
-export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: UnitMap; readonly head: UnitMap }, fleet: Fleet): FocusPlanner {
+export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: UnitMap; readonly head: UnitMap }): FocusPlanner {
   // Changed objects, both sides (computed once for every rule).
   let changed: KubeObject[] | undefined;
   const changedObjects = (): KubeObject[] => {
@@ -62,15 +62,14 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
       const b = baseUnits.get(u.id);
       if (b && b.clusters.join() !== u.clusters.join()) moved.add(u.id);
     }
-    // An object outside every listed unit (unit `.`) reaches the clusters of its file, which a Helm
-    // release or an Argo CD Application reading that file can change: compared per file.
-    const fileMoved = new Map<string, boolean>();
-    const reachMoved = (o: KubeObject): boolean => {
-      if (listed.has(o.unit)) return moved.has(o.unit);
-      let m = fileMoved.get(o.file);
-      if (m === undefined) fileMoved.set(o.file, (m = !sameClusters(fleet.clustersOfFile(o.file, 'base'), fleet.clustersOfFile(o.file, 'head'))));
-      return m;
-    };
+    // An object outside every listed unit (unit `.`) reaches the clusters of its file: its path globs (the
+    // same on both sides) and the units and releases that read the file (`fileClusters`), which an Argo CD
+    // Application or a Helm release reading that file can change.
+    const movedFiles = new Set<string>();
+    for (const [a, b] of [[sides.base.fileClusters, sides.head.fileClusters], [sides.head.fileClusters, sides.base.fileClusters]] as const) {
+      for (const [path, clusters] of a) if (!sameClusters(clusters, b.get(path) ?? [])) movedFiles.add(path);
+    }
+    const reachMoved = (o: KubeObject): boolean => (listed.has(o.unit) ? moved.has(o.unit) : movedFiles.has(o.file));
     const out: KubeObject[] = [];
     // Objects the sides do not share, by unit and name: one on each side that judge the same is settled;
     // anything else (added, deleted, edited, duplicated) is changed.
@@ -87,8 +86,10 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
     }
     for (const [k, bs] of olds) if (!news.has(k)) out.push(...bs);
     // The same object on both sides, reaching other clusters.
-    const inBase = new Set(base.objects);
-    for (const o of head.objects) if (inBase.has(o) && reachMoved(o)) out.push(o);
+    if (moved.size || movedFiles.size) {
+      const unsharedHead = new Set(unshared.head);
+      for (const o of head.objects) if (reachMoved(o) && !unsharedHead.has(o)) out.push(o);
+    }
     return (changed = out);
   };
 
@@ -124,7 +125,10 @@ export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: Uni
         } else if (!m.context || m.context.has(o.kind)) wholeUnits.add(o.unit);
       }
     }
-    const candidates = [...ofKinds(head.objects, subjects), ...ofKinds(base.objects, subjects)];
+    // Copies by name or by source are of the same kind: a kind with no changed subject and no whole unit
+    // has nothing to judge.
+    const scanned = wholeUnits.size ? subjects : new Set(changedObjects().map((o) => o.kind).filter((k) => subjects.has(k)));
+    const candidates = [...ofKinds(head.objects, scanned), ...ofKinds(base.objects, scanned)];
     // Judged subjects, grown until copies (by source or by ref) of every judged subject are in.
     const judged = new Set<KubeObject>();
     for (let grew = true; grew; ) {

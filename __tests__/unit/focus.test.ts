@@ -8,7 +8,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { analyze } from '../../src/engine.js';
 import { buildFleet } from '../../src/fleet.js';
 import { focusGroups, focusPlanner } from '../../src/focus.js';
-import type { ChangeRule, Fleet, FocusSpec, Rule, StateRule } from '../../src/rule.js';
+import type { ChangeRule, FocusSpec, Rule, StateRule } from '../../src/rule.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { ChangeSet, Family, KubeObject, Tree } from '../../src/types.js';
 import type { UnitMap } from '../../src/units.js';
@@ -80,7 +80,7 @@ const AGENTS: FocusSpec = { subjects: ['DaemonSet'], context: ['ConfigMap', 'Clu
 function view(base: Record<string, string>, head: Record<string, string>, spec: FocusSpec = AGENTS) {
   const { b, h, changes } = change(base, head);
   const resolved = buildFleet(config(), b, h, changes);
-  const v = focusPlanner(resolved.base, resolved.head, resolved.sides, resolved.fleet).view({ group: [spec], own: spec });
+  const v = focusPlanner(resolved.base, resolved.head, resolved.sides).view({ group: [spec], own: spec });
   const show = (t: Tree) => t.objects.map((o) => `${o.unit} ${o.ref}`);
   return { base: show(v.base), head: show(v.head) };
 }
@@ -108,7 +108,7 @@ describe('focusPlanner: what a change makes a rule judge', () => {
   it('keeps the tree order of the objects it keeps', () => {
     const { b, h, changes } = change(TWO_CLUSTERS, { ...TWO_CLUSTERS, 'clusters/canary-1/config.yaml': configMap('agent-config', 'b') });
     const r = buildFleet(config(), b, h, changes);
-    const v = focusPlanner(r.base, r.head, r.sides, r.fleet).view({ group: [AGENTS], own: AGENTS });
+    const v = focusPlanner(r.base, r.head, r.sides).view({ group: [AGENTS], own: AGENTS });
     const order = (t: Tree, all: Tree) => t.objects.map((o) => all.objects.indexOf(o));
     const positions = order(v.head, r.head);
     expect(positions).toEqual([...positions].sort((x, y) => x - y));
@@ -178,10 +178,9 @@ describe('focusPlanner: what a change makes a rule judge', () => {
     const unitMap = (t: Tree, clusters: string[]): UnitMap => ({ units: [{ id: 'u', root: 'clusters', clusters, objects: t.objects, files: new Set(), via: 'test' }], objects: t.objects, fileClusters: new Map(), notes: [] });
     const [pb, ph] = [place(b), place(h)];
     const spec: FocusSpec = { subjects: ['DaemonSet'], context: ['ConfigMap'] };
-    const fleet = { clustersOfFile: () => ['canary-1'] } as unknown as Fleet;
-    const same = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1']) }, fleet).view({ group: [spec], own: spec });
+    const same = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1']) }).view({ group: [spec], own: spec });
     expect(same.head.objects).toEqual([]);
-    const moved = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1', 'prod-us']) }, fleet).view({ group: [spec], own: spec });
+    const moved = focusPlanner(pb, ph, { base: unitMap(pb, ['canary-1']), head: unitMap(ph, ['canary-1', 'prod-us']) }).view({ group: [spec], own: spec });
     expect(moved.head.objects.filter((o) => o.kind === 'DaemonSet').map((o) => o.name).sort()).toEqual(['agent', 'logs', 'node-agent']);
   });
 });

@@ -12,6 +12,26 @@ import {
   agentConfigMap, agentDaemonSet, agentRbac, appConfigMap, appDeployment, appImage, appService, fleetConfig, head, kustomization, pad, prometheusConfig,
 } from './manifests.mjs';
 
+/** The cluster whose own overlay branch `pr-cluster` changes (every size has it). */
+const CLUSTER_PR = 'staging-1';
+
+/** A cluster's patch of the first node agent: its memory limit. */
+function agentPatch(memoryMi) {
+  return `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: node-agent-00
+  namespace: monitoring
+spec:
+  template:
+    spec:
+      containers:
+        - name: agent
+          resources:
+            limits: { memory: ${memoryMi}Mi }
+`;
+}
+
 /** The fleet's size at `scale` (1 = ~20,000 files, ~100 MB); `smoke`: ~300 files, 10 clusters. */
 export function fleetSize(scale, smoke) {
   if (smoke) return { clusters: 10, teams: 2, appsPerTeam: 14, agents: 3, configKb: [4, 16] };
@@ -113,19 +133,7 @@ data:
   cluster.stage: ${cl.stage}
   cluster.nodes: "${cl.nodes}"
 `];
-    yield [`${dir}/patches/agents.yaml`, `apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: node-agent-00
-  namespace: monitoring
-spec:
-  template:
-    spec:
-      containers:
-        - name: agent
-          resources:
-            limits: { memory: ${cl.stage === 'prod' ? 1024 : 512}Mi }
-`];
+    yield [`${dir}/patches/agents.yaml`, agentPatch(cl.stage === 'prod' ? 1024 : 512)];
     for (const t of mine) {
       const scaled = cl.stage === 'prod' ? `replicas:\n  - name: ${t}-svc-000\n    count: ${c.int(3, 12)}\n` : '';
       yield [`${dir}/teams/${t}/kustomization.yaml`, kustomization([`../../../../apps/${t}`], { tail: scaled })];
@@ -158,6 +166,10 @@ export async function buildFleetRepo(dir, { scale = 1, smoke = false } = {}) {
   const path = 'infra/agents/node-agent-00/daemonset.yaml';
   const after = prometheusDaemonSet('node-agent-00', agentImage(0, 'v2.55.1'), 'example.com/rollout-wave: "2"');
   fi.write(`commit refs/heads/pr\nmark :2\ncommitter Bench <bench@example.com> 1704070800 +0000\n${dataCmd('Bump node-agent-00 to v2.55.1\n')}from :1\nM 100644 inline ${path}\n${dataCmd(after)}`);
+  // The most common fleet pull request: one cluster's own overlay (a staging cluster's agent patch) changes.
+  const clusterPath = `clusters/${CLUSTER_PR}/patches/agents.yaml`;
+  const clusterAfter = agentPatch(512).replace('memory: 512Mi', 'memory: 768Mi');
+  fi.write(`commit refs/heads/pr-cluster\nmark :3\ncommitter Bench <bench@example.com> 1704070800 +0000\n${dataCmd(`Give the ${CLUSTER_PR} node agents more memory\n`)}from :1\nM 100644 inline ${clusterPath}\n${dataCmd(clusterAfter)}`);
   await fi.end();
-  return { files, bytes, clusters: size.clusters, teams: size.teams, apps: size.teams * size.appsPerTeam, agents: size.agents, prPath: path };
+  return { files, bytes, clusters: size.clusters, teams: size.teams, apps: size.teams * size.appsPerTeam, agents: size.agents, prPath: path, clusterPrPath: clusterPath };
 }
