@@ -13,6 +13,7 @@ import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
 import { cmp } from './util.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
+import { ofKinds } from './kinds.js';
 
 /** The unit of files no other unit reaches. */
 export const REST_UNIT = '.';
@@ -173,7 +174,7 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   // 2. Build units, then follow the GitOps objects they hold until nothing new turns up.
   const built = new Map<string, { p: Pending; r: BuildResult; clusters: string[] }>();
   const followGitops = (objects: readonly KubeObject[], from: string[]) => {
-    for (const o of objects) {
+    for (const o of ofKinds(objects, GITOPS_KINDS)) {
       for (const t of gitopsTargets(o, tree, from, argo, notes)) {
         queue(t.root, { root: t.root, clusters: new Set(t.clusters), via: t.via, recursive: t.recursive });
       }
@@ -210,7 +211,7 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   // GitOps objects in files no unit reaches (an app-of-apps root, a repository without cluster roots)
   // are followed with the clusters of their path globs, else `unmapped`.
   const followed = new Set<KubeObject>();
-  const gitops = tree.objects.filter(isGitopsObject);
+  const gitops = ofKinds(tree.objects, GITOPS_KINDS).filter(isGitopsObject);
   for (let round = 0; round < 10 && gitops.length; round++) {
     const files = reached();
     const fresh = gitops.filter((o) => !files.has(o.file) && !followed.has(o));
@@ -243,7 +244,9 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   for (const u of units) for (const f of u.files) for (const c of u.clusters) (fileClusters.get(f) ?? fileClusters.set(f, new Set()).get(f)!).add(c);
   const rest: KubeObject[] = [];
   for (const [path, f] of tree.files) if (!fileClusters.has(path)) rest.push(...f.objects);
-  return { units, objects: [...units.flatMap((u) => u.objects), ...rest], fileClusters: freeze(fileClusters), notes: dedupe(notes) };
+  // (concat copies packed arrays in bulk: a fleet has 480,000 unit objects.)
+  const objects = ([] as KubeObject[]).concat(...units.map((u) => u.objects), rest);
+  return { units, objects, fileClusters: freeze(fileClusters), notes: dedupe(notes) };
 }
 
 function freeze(m: Map<string, Set<string>>): Map<string, readonly string[]> {
@@ -253,6 +256,9 @@ function freeze(m: Map<string, Set<string>>): Map<string, readonly string[]> {
 function dedupe(notes: string[]): string[] {
   return [...new Set(notes)];
 }
+
+/** The kinds of {@link isGitopsObject}. */
+const GITOPS_KINDS = ['Kustomization', 'Application', 'ApplicationSet'] as const;
 
 export function isGitopsObject(o: KubeObject): boolean {
   return (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) || ((o.kind === 'Application' || o.kind === 'ApplicationSet') && o.apiVersion.startsWith('argoproj.io/'));

@@ -181,7 +181,7 @@ spec:
     const patch = 'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: { name: log-agent, namespace: logging }\nspec:\n  template:\n    spec:\n      tolerations:\n        - operator: Exists\n';
     const started = Date.now();
     const report = check(prRepo(big, { 'clusters/staging/tolerate-all.yaml': patch, 'clusters/staging/kustomization.yaml': `${k('../../base/log-agent', 'settings.yaml')}patches:\n  - path: tolerate-all.yaml\n` }).dir);
-    expect(report.notes).toContain('overlay clusters/staging was built statically, not rendered: its 601 objects are over 500 (kustomize\'s build time grows with the square of the objects), and it uses only kustomize features the static build applies exactly');
+    expect(report.notes).toContain('overlay clusters/staging (601 objects) built statically, not rendered: over 500 objects (kustomize\'s build time grows with the square of the objects), and only kustomize features the static build applies exactly');
     expect(report.notes.some((n) => n.startsWith('rendered with the real tools'))).toBe(false);
     // The static build applies the patch exactly: the finding is the one rendering would give.
     expect(report.findings.filter((f) => f.ruleId === 'blast-radius/tolerate-all-daemonset').map((f) => `${f.resource} [${f.clusters.join(',')}]`)).toEqual(['DaemonSet/logging/log-agent [staging]']);
@@ -193,7 +193,7 @@ spec:
     const kz = `${k('../../base/log-agent', 'settings.yaml')}replacements: []\n`;
     const big = { ...base, 'clusters/staging/settings.yaml': many, 'clusters/staging/kustomization.yaml': kz };
     const report = check(prRepo(big, { 'clusters/staging/kustomization.yaml': `${kz}commonAnnotations: { team: logs }\n` }).dir);
-    expect(report.notes).toContain('overlay clusters/staging was built statically, not rendered: its 4001 objects are over the 4000 kustomize can build within 30 s (the static build approximates replacements)');
+    expect(report.notes).toContain('overlay clusters/staging (4001 objects) built statically, not rendered: over the 4000 objects kustomize can build within 30 s (the static build approximates replacements)');
     expect(report.notes.some((n) => n.startsWith('rendered with the real tools'))).toBe(false);
   });
 });

@@ -35,6 +35,7 @@ import { asList, asMap, asString, expandedSize, getIn } from '../yaml/walk.js';
 import type { ChartAdapter, ReleaseInfo, RenderedDoc, ValuesSpot } from './chart.js';
 import { ADAPTERS } from './charts/index.js';
 import { LayeredValues, nestedLayer, type LayerSource, type ValuesLayer, type ValuesOrigin } from './values.js';
+import { ofKinds } from '../kinds.js';
 
 const UNMAPPED = 'unmapped';
 
@@ -215,7 +216,7 @@ function gitopsCandidates(map: UnitMap, ctx: Context, charts: ReadonlyMap<string
     }
     return unitObjects.get(unit) ?? [];
   };
-  for (const o of map.objects) {
+  for (const o of ofKinds(map.objects, ['HelmRelease', 'Application', 'ApplicationSet'])) {
     if (o.kind === 'HelmRelease' && o.apiVersion.startsWith('helm.toolkit.fluxcd.io/')) {
       const c = helmReleaseCandidate(o, clustersOf(o), objectsOfUnit(o.unit), ctx, charts);
       if (c) out.push(c);

@@ -186,11 +186,18 @@ function chooseOverlays(overlays: { base: Unit[]; head: Unit[] }, trees: { base:
     return (u.head && approximated(trees.head, u.head).length) || (u.base && approximated(trees.base, u.base).length);
   };
   const tooLarge = all.filter((id) => size(id) > (isNeeded(id) ? RENDER_MAX_OBJECTS : EXACT_RENDER_MAX_OBJECTS));
-  for (const id of tooLarge) {
+  const named = (ids: string[]) => listing(ids.map((id) => `${rootOf(id)} (${size(id)} objects)`));
+  const largeExact = tooLarge.filter((id) => !isNeeded(id));
+  const largeNeeded = tooLarge.filter((id) => isNeeded(id));
+  if (largeExact.length) {
     notes.push(
-      isNeeded(id)
-        ? `overlay ${rootOf(id)} was built statically, not rendered: its ${size(id)} objects are over the ${RENDER_MAX_OBJECTS} kustomize can build within ${TIMEOUT_MS / 1000} s (the static build approximates ${listing([...new Set([...(unitOf(id).head ? approximated(trees.head, unitOf(id).head!) : []), ...(unitOf(id).base ? approximated(trees.base, unitOf(id).base!) : [])])])})`
-        : `overlay ${rootOf(id)} was built statically, not rendered: its ${size(id)} objects are over ${EXACT_RENDER_MAX_OBJECTS} (kustomize's build time grows with the square of the objects), and it uses only kustomize features the static build applies exactly`,
+      `${largeExact.length === 1 ? 'overlay' : `${largeExact.length} changed overlays`} ${named(largeExact)} built statically, not rendered: over ${EXACT_RENDER_MAX_OBJECTS} objects (kustomize's build time grows with the square of the objects), and only kustomize features the static build applies exactly`,
+    );
+  }
+  if (largeNeeded.length) {
+    const fields = [...new Set(largeNeeded.flatMap((id) => [...(unitOf(id).head ? approximated(trees.head, unitOf(id).head!) : []), ...(unitOf(id).base ? approximated(trees.base, unitOf(id).base!) : [])]))].sort(cmp);
+    notes.push(
+      `${largeNeeded.length === 1 ? 'overlay' : `${largeNeeded.length} changed overlays`} ${named(largeNeeded)} built statically, not rendered: over the ${RENDER_MAX_OBJECTS} objects kustomize can build within ${TIMEOUT_MS / 1000} s (the static build approximates ${listing(fields)})`,
     );
   }
   const ids = all.filter((id) => !tooLarge.includes(id));
