@@ -46,9 +46,8 @@ function settled(b: KubeObject, h: KubeObject): boolean {
 }
 
 /**
- * Plans the focused views of one change. `sides` (the units of each side) tells which units reach other
- * clusters on the head; objects outside every unit (unit `.`) reach the clusters of their path globs,
- * the same on both sides.
+ * Plans the focused views of one change. `sides` (the units of each side, and the clusters each file
+ * reaches through them) tells which objects reach other clusters on the head.
  */
 export function focusPlanner(base: Tree, head: Tree, sides: { readonly base: UnitMap; readonly head: UnitMap }): FocusPlanner {
   // Changed objects, both sides (computed once for every rule).

@@ -22,7 +22,7 @@ import { analyze } from '../../src/engine.js';
 import type { History } from '../../src/history.js';
 import type { Rule } from '../../src/rule.js';
 import { treeFromFiles } from '../../src/tree.js';
-import type { ChangedFile, ChangeSet, Finding, ParsedFile, Severity } from '../../src/types.js';
+import type { ChangedFile, ChangeSet, Finding, ParsedFile, Severity, Tree } from '../../src/types.js';
 
 /** One repository to run the rule on. */
 export interface Case {
@@ -86,6 +86,13 @@ export function changeSetOf(base: Record<string, string>, head: Record<string, s
     else if (base[path] !== head[path]) files.push({ path, status: 'modified' });
   }
   return { base: 'base', head: 'head', files };
+}
+
+/** Both trees of a change between two file maps (unchanged files parsed once), and its change set. */
+export function changeOf(base: Record<string, string>, head: Record<string, string>): { base: Tree; head: Tree; changes: ChangeSet } {
+  const cache = new Map<string, ParsedFile>();
+  const toInputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, text }));
+  return { base: treeFromFiles('base', toInputs(base), cache), head: treeFromFiles('head', toInputs(head), cache), changes: changeSetOf(base, head) };
 }
 
 /** Runs the engine with only `rule` on one case and returns that rule's findings. */

@@ -9,8 +9,8 @@ import { analyze } from '../../src/engine.js';
 import { buildFleet } from '../../src/fleet.js';
 import { focusGroups, focusPlanner } from '../../src/focus.js';
 import type { ChangeRule, FocusSpec, Rule, StateRule } from '../../src/rule.js';
-import { treeFromFiles } from '../../src/tree.js';
-import type { ChangeSet, Family, KubeObject, Tree } from '../../src/types.js';
+import type { Family, KubeObject, Tree } from '../../src/types.js';
+import { changeOf } from '../helpers/rule-tester.js';
 import type { UnitMap } from '../../src/units.js';
 
 const CONFIG = `fleet:
@@ -62,15 +62,7 @@ subjects:
 const kustomization = (...resources: string[]) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `  - ${r}`).join('\n')}\n`;
 
 function change(base: Record<string, string>, head: Record<string, string>) {
-  const cache = new Map();
-  const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
-  const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
-  const paths = new Set([...Object.keys(base), ...Object.keys(head)]);
-  const changes: ChangeSet = {
-    base: 'b',
-    head: 'h',
-    files: [...paths].filter((p) => base[p] !== head[p]).map((p) => ({ path: p, status: !(p in base) ? 'added' : !(p in head) ? 'deleted' : 'modified' })),
-  };
+  const { base: b, head: h, changes } = changeOf(base, head);
   return { b, h, changes };
 }
 

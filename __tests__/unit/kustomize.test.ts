@@ -5,6 +5,7 @@ import { buildFleet } from '../../src/fleet.js';
 import { buildKustomization, mergePatch, resolvePath } from '../../src/kustomize.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { KubeObject } from '../../src/types.js';
+import { changeOf } from '../helpers/rule-tester.js';
 import { getIn } from '../../src/yaml/walk.js';
 
 const tree = (files: Record<string, string>) => treeFromFiles('head', Object.entries(files).map(([path, text]) => ({ path, text })));
@@ -246,14 +247,10 @@ describe('builds shared by the two sides of a change', () => {
   const CONFIG = 'fleet:\n  clusters:\n    - { name: prod-us, paths: ["clusters/prod-us/**"] }\n    - { name: prod-eu, paths: ["clusters/prod-eu/**"] }\n';
 
   function sides(base: Record<string, string>, head: Record<string, string>) {
-    const cache = new Map();
-    const b = treeFromFiles('base', Object.entries(base).map(([path, text]) => ({ path, text })), cache);
-    const h = treeFromFiles('head', Object.entries(head).map(([path, text]) => ({ path, text })), cache);
-    const paths = new Set([...Object.keys(base), ...Object.keys(head)]);
-    const files = [...paths].filter((p) => base[p] !== head[p]).map((p) => ({ path: p, status: !(p in base) ? ('added' as const) : !(p in head) ? ('deleted' as const) : ('modified' as const) }));
+    const c = changeOf(base, head);
     const r = parseConfig(CONFIG, []);
     if (!r.ok) throw new Error('config');
-    return buildFleet(r.config, b, h, { base: 'b', head: 'h', files });
+    return buildFleet(r.config, c.base, c.head, c.changes);
   }
   const find = (objects: readonly KubeObject[], kind: string, name: string, unit: string) => objects.find((o) => o.kind === kind && o.name === name && o.unit === unit);
 
