@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-UR7K24Y7.js";
+} from "./chunks/chunk-AYP2QZJP.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -7,7 +7,7 @@ import { CONFIG_FILE, defaultConfig, formatProblem, parseConfig, type Config } f
 import { CONFIG_RULE, configFindings } from './config-rule.js';
 import { analyze, failOnLevel, stricterFailOn } from './engine.js';
 import { UsageError } from './errors.js';
-import { changedFilesAsync, defaultBranch, git, mergeBase, resolveCommits } from './git.js';
+import { changedFiles, defaultBranch, git, mergeBase, resolveCommits } from './git.js';
 import { renderJson } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderSarif } from './report/sarif.js';
@@ -162,7 +162,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckResult> {
   const treesRead = readTrees(opts.repo, { base, head, files: [] });
   let files: ChangeSet['files'];
   try {
-    files = await changedFilesAsync(opts.repo, base, head);
+    files = await changedFiles(opts.repo, base, head);
   } catch (e) {
     treesRead.catch(() => undefined); // the diff's error wins; the read is abandoned
     throw e;

@@ -36,7 +36,7 @@ export function git(repo: string, args: string[]): string {
 }
 
 /** Checks that `repo` is a git work tree or repository; exit 2 otherwise. */
-export function assertRepo(repo: string): void {
+function assertRepo(repo: string): void {
   try {
     run(repo, ['rev-parse', '--git-dir']);
   } catch {
@@ -45,7 +45,7 @@ export function assertRepo(repo: string): void {
 }
 
 /** The commit a ref names; exit 2 with one clear line when there is none. */
-export function resolveCommit(repo: string, ref: string, what: string): string {
+function resolveCommit(repo: string, ref: string, what: string): string {
   try {
     return run(repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).toString('utf8').trim();
   } catch {
@@ -97,16 +97,9 @@ export function mergeBase(repo: string, a: string, b: string): string {
   }
 }
 
-const DIFF_ARGS = ['diff', '--no-ext-diff', '--name-status', '-z', '-M'];
-
-/** Files changed from `base` to `head` (both commits), with renames detected. */
-export function changedFiles(repo: string, base: string, head: string): ChangedFile[] {
-  return parseNameStatus(run(repo, [...DIFF_ARGS, base, head]).toString('utf8'));
-}
-
-/** changedFiles, without blocking: the trees are listed and streamed meanwhile. */
-export async function changedFilesAsync(repo: string, base: string, head: string): Promise<ChangedFile[]> {
-  return parseNameStatus((await runAsync(repo, [...DIFF_ARGS, base, head])).toString('utf8'));
+/** Files changed from `base` to `head` (both commits), with renames detected; read while the trees stream. */
+export async function changedFiles(repo: string, base: string, head: string): Promise<ChangedFile[]> {
+  return parseNameStatus((await runAsync(repo, ['diff', '--no-ext-diff', '--name-status', '-z', '-M', base, head])).toString('utf8'));
 }
 
 function parseNameStatus(out: string): ChangedFile[] {

@@ -163,18 +163,18 @@ const allFieldsCopied: Exclude<keyof KubeObject, (typeof KUBE_OBJECT_FIELDS)[num
 void allFieldsCopied;
 
 /**
- * A parsed object's copy in a unit. Written out field by field: every copy gets the same shape (fast to
- * make, and fast to read for every rule), where a spread of parsed objects with and without their optional
- * fields would not.
+ * A parsed object's copy in a unit, with the document, name and namespace a build gave it. Written out
+ * field by field: every copy gets the same shape (fast to make, and fast to read for every rule), where a
+ * spread of parsed objects with and without their optional fields would not.
  */
-function inUnit(s: KubeObject, unit: string): KubeObject {
+function inUnit(s: KubeObject, unit: string, doc = s.doc, name = s.name, namespace = s.namespace, ref = s.ref): KubeObject {
   const o: { -readonly [K in keyof KubeObject]: KubeObject[K] } = {
     apiVersion: s.apiVersion,
     kind: s.kind,
-    name: s.name,
-    namespace: s.namespace,
-    ref: s.ref,
-    doc: s.doc,
+    name,
+    namespace,
+    ref,
+    doc,
     file: s.file,
     docIndex: s.docIndex,
     docPath: s.docPath,
@@ -212,7 +212,7 @@ export function buildKustomization(tree: Tree, dir: string, unit: string, shared
     if (known && (known.source === (r.source.source ?? r.source))) return known;
     const name = nameOf(r.doc);
     const namespace = namespaceOf(r.doc);
-    const o = { ...inUnit(r.source, unit), doc: r.doc, name, namespace, ref: objectRef(r.source.kind, namespace, name) };
+    const o = inUnit(r.source, unit, r.doc, name, namespace, objectRef(r.source.kind, namespace, name));
     perUnit.set(r.doc, o);
     return o;
   });
