@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-AYP2QZJP.js";
+} from "./chunks/chunk-RAYOUNCX.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

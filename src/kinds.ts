@@ -7,7 +7,7 @@
 import type { KubeObject } from './types.js';
 
 interface KindIndex {
-  readonly byKind: Map<string, { readonly objects: KubeObject[]; readonly at: number[] }>;
+  readonly byKind: Map<string, KubeObject[]>;
   readonly merged: Map<string, readonly KubeObject[]>;
 }
 const indexes = new WeakMap<readonly KubeObject[], KindIndex>();
@@ -19,10 +19,9 @@ function indexOf(objects: readonly KubeObject[]): KindIndex {
     const byKind: KindIndex['byKind'] = new Map();
     for (let i = 0; i < objects.length; i++) {
       const o = objects[i];
-      let e = byKind.get(o.kind);
-      if (!e) byKind.set(o.kind, (e = { objects: [], at: [] }));
-      e.objects.push(o);
-      e.at.push(i);
+      const list = byKind.get(o.kind);
+      if (list) list.push(o);
+      else byKind.set(o.kind, [o]);
     }
     indexes.set(objects, (index = { byKind, merged: new Map() }));
   }
@@ -31,7 +30,7 @@ function indexOf(objects: readonly KubeObject[]): KindIndex {
 
 /** The objects of one kind, in tree order. */
 export function ofKind(objects: readonly KubeObject[], kind: string): readonly KubeObject[] {
-  return indexOf(objects).byKind.get(kind)?.objects ?? NONE;
+  return indexOf(objects).byKind.get(kind) ?? NONE;
 }
 
 /** The objects of any of `kinds`, in tree order (cached per objects array and set of kinds). */
@@ -39,24 +38,16 @@ export function ofKinds(objects: readonly KubeObject[], kinds: Iterable<string>)
   const index = indexOf(objects);
   const wanted = [...new Set(kinds)].filter((k) => index.byKind.has(k)).sort();
   if (wanted.length === 0) return NONE;
-  if (wanted.length === 1) return index.byKind.get(wanted[0])!.objects;
+  if (wanted.length === 1) return index.byKind.get(wanted[0])!;
   const key = wanted.join('\u0000');
   let list = index.merged.get(key);
-  if (!list) {
-    const all: Array<{ o: KubeObject; at: number }> = [];
-    for (const k of wanted) {
-      const e = index.byKind.get(k)!;
-      for (let i = 0; i < e.objects.length; i++) all.push({ o: e.objects[i], at: e.at[i] });
-    }
-    all.sort((a, b) => a.at - b.at);
-    index.merged.set(key, (list = all.map((x) => x.o)));
-  }
+  if (!list) index.merged.set(key, (list = inOrder(objects, new Set(wanted), () => true)));
   return list;
 }
 
 /** Every kind present, with its objects (tree order within a kind). */
 export function kindsOf(objects: readonly KubeObject[]): ReadonlyMap<string, readonly KubeObject[]> {
-  return new Map([...indexOf(objects).byKind].map(([k, e]) => [k, e.objects] as const));
+  return new Map(indexOf(objects).byKind);
 }
 
 const byUnit = new WeakMap<readonly KubeObject[], Map<string, Map<string, KubeObject[]>>>();
@@ -78,19 +69,23 @@ export function ofKindInUnit(objects: readonly KubeObject[], kind: string, unit:
  */
 export function select(objects: readonly KubeObject[], kinds: Iterable<string>, keep: (o: KubeObject) => boolean, whole: ReadonlySet<string> = new Set()): KubeObject[] {
   const index = indexOf(objects);
-  const picked: KubeObject[] = [];
-  const at: number[] = [];
-  for (const kind of new Set(kinds)) {
-    const e = index.byKind.get(kind);
-    if (!e) continue;
-    const all = whole.has(kind);
-    for (let i = 0; i < e.objects.length; i++) {
-      if (all || keep(e.objects[i])) {
-        picked.push(e.objects[i]);
-        at.push(e.at[i]);
-      }
-    }
+  const present = [...new Set(kinds)].filter((k) => index.byKind.has(k));
+  if (present.length === 1) {
+    const list = index.byKind.get(present[0])!;
+    return whole.has(present[0]) ? [...list] : list.filter(keep);
   }
-  const order = Array.from(picked.keys()).sort((a, b) => at[a] - at[b]);
-  return order.map((i) => picked[i]);
+  return present.length ? inOrder(objects, new Set(present), (o) => whole.has(o.kind) || keep(o)) : [];
+}
+
+/**
+ * The objects of `kinds` that `keep` accepts, in one pass over the whole array (tree order for free: a
+ * merge of the kinds' lists would need every object's position, kept for every object of every index).
+ */
+function inOrder(objects: readonly KubeObject[], kinds: ReadonlySet<string>, keep: (o: KubeObject) => boolean): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i];
+    if (kinds.has(o.kind) && keep(o)) out.push(o);
+  }
+  return out;
 }

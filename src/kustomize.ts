@@ -133,8 +133,35 @@ export interface BuildResult {
   /** Every file the build read: kustomizations, resources, patches. */
   files: Set<string>;
   /** Paths whose presence or content the build depends on besides `files` (directories it looked in). */
-  probes?: Set<string>;
+  probes?: Probes;
   notes: string[];
+}
+
+/**
+ * Paths a build probed: its own, and those of the shared sub-builds it used, held by reference (fifty
+ * overlays over the same team bases would otherwise each copy every path the bases looked at).
+ */
+export interface Probes {
+  readonly own: Set<string>;
+  readonly nested: Set<Probes>;
+}
+
+export function newProbes(): Probes {
+  return { own: new Set(), nested: new Set() };
+}
+
+/** True when a build (or a sub-build it used) probed any of `paths`. */
+export function probedAny(probes: Probes, paths: readonly string[]): boolean {
+  const seen = new Set<Probes>();
+  const stack = [probes];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    for (const t of paths) if (p.own.has(t)) return true;
+    for (const n of p.nested) stack.push(n);
+  }
+  return false;
 }
 
 const wrappers = new Map<string, WeakMap<object, KubeObject>>();
@@ -195,7 +222,7 @@ export function buildKustomization(tree: Tree, dir: string, unit: string, shared
   const notes: string[] = [];
   const outer = sharing;
   sharing = shared;
-  const probes = new Set<string>();
+  const probes = newProbes();
   probing.push(probes);
   let resources: Res[];
   try {
@@ -279,7 +306,7 @@ interface SubBuild {
   readonly res: ReadonlyArray<{ readonly source: KubeObject; readonly doc: Record<string, unknown> }>;
   readonly files: readonly string[];
   /** Paths whose presence or content the build depends on: directories it looked in, resources it resolved. */
-  readonly probes: ReadonlySet<string>;
+  readonly probes: Probes;
   readonly notes: readonly string[];
   /** The files of the tree it was built from (a file read as a patch on one side and a resource on the other differs). */
   readonly from: Tree['files'];
@@ -326,7 +353,7 @@ export function inputsDiffering(a: Tree['files'], b: Tree['files']): Set<string>
 function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string): SubBuild | undefined {
   const hit = shared?.subBuilds.get(dir);
   if (!hit || hit.from === tree.files || shared!.changed.has('')) return undefined;
-  for (const t of touched(shared!.changed)) if (hit.probes.has(t)) return undefined;
+  if (probedAny(hit.probes, touched(shared!.changed))) return undefined;
   const files = new Set(hit.files);
   for (const t of touched(shared!.changed)) if (files.has(t)) return undefined;
   for (const p of shared!.inputsDiffer) if (files.has(p)) return undefined;
@@ -334,9 +361,9 @@ function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string):
 }
 
 /** The builds running now (innermost last): what each probes. Builds are synchronous. */
-const probing: Array<Set<string>> = [];
+const probing: Probes[] = [];
 function probe(path: string): void {
-  probing[probing.length - 1]?.add(path);
+  probing[probing.length - 1]?.own.add(path);
 }
 
 /** The shared builds of the buildKustomization call running now. */
@@ -359,7 +386,7 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
   else {
     const ownFiles = new Set<string>();
     const ownNotes: string[] = [];
-    const ownProbes = new Set<string>();
+    const ownProbes = newProbes();
     probing.push(ownProbes);
     let res: Res[];
     try {
@@ -375,7 +402,7 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
     }
   }
   for (const f of hit.files) files.add(f);
-  for (const p of hit.probes) probe(p);
+  probing[probing.length - 1]?.nested.add(hit.probes);
   notes.push(...hit.notes);
   return hit.res.map((r) => ({ source: r.source, doc: r.doc, cloned: false }));
 }
@@ -961,15 +988,24 @@ function applyImages(doc: Record<string, unknown>, res: Res[]): void {
 const REPLICA_KINDS = new Set(['Deployment', 'ReplicationController', 'ReplicaSet', 'StatefulSet']);
 
 function applyReplicas(doc: Record<string, unknown>, res: Res[]): void {
-  for (const e of asList(doc.replicas)) {
+  const entries = asList(doc.replicas);
+  if (!entries.length) return;
+  // The workloads by name (as built, and as their source names them), in build order: a team overlay with
+  // a replica count for each of its hundreds of services would otherwise scan every resource per entry.
+  const byName = new Map<string, Res[]>();
+  for (const r of res) {
+    if (!REPLICA_KINDS.has(kindOf(r.doc))) continue;
+    const name = nameOf(r.doc);
+    (byName.get(name) ?? byName.set(name, []).get(name)!).push(r);
+    if (r.source.name !== name) (byName.get(r.source.name) ?? byName.set(r.source.name, []).get(r.source.name)!).push(r);
+  }
+  for (const e of entries) {
     const m = asMap(e);
     const name = asString(m?.name);
     const count = Number(m?.count);
     if (!name || !Number.isFinite(count)) continue;
-    for (const r of res) {
-      if (nameOf(r.doc) !== name && r.source.name !== name) continue;
-      // Kustomize's replicas transformer touches workloads only (a PDB or Service of the same name is left alone).
-      if (!REPLICA_KINDS.has(kindOf(r.doc))) continue;
+    // Kustomize's replicas transformer touches workloads only (a PDB or Service of the same name is left alone).
+    for (const r of byName.get(name) ?? []) {
       const spec = asMap(edit(r).spec);
       if (spec) spec.replicas = count;
     }

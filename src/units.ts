@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
-import { buildKustomization, dirIndex, kustomizationIn, resolvePath, subdirsOf, touched, type BuildResult, type SharedBuilds } from './kustomize.js';
+import { buildKustomization, dirIndex, kustomizationIn, newProbes, probedAny, resolvePath, subdirsOf, touched, type BuildResult, type SharedBuilds } from './kustomize.js';
 import { objectRef, objectsOfDocument } from './yaml/parse.js';
 import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
@@ -59,11 +59,11 @@ interface Pending {
 /** Builds a directory: its kustomization, or its YAML files (recursively, descending into kustomizations). */
 function buildRoot(tree: Tree, root: string, unit: string, recursive: boolean, shared?: SharedBuilds): BuildResult {
   if (kustomizationIn(tree, root) || !recursive) return buildKustomization(tree, root, unit, shared);
-  const out: BuildResult = { objects: [], files: new Set(), probes: new Set(), notes: [] };
+  const out: BuildResult = { objects: [], files: new Set(), probes: newProbes(), notes: [] };
   const add = (r: BuildResult) => {
     out.objects.push(...r.objects);
     for (const f of r.files) out.files.add(f);
-    for (const p of r.probes ?? []) out.probes!.add(p);
+    if (r.probes) out.probes!.nested.add(r.probes);
     out.notes.push(...r.notes);
   };
   add(buildKustomization(tree, root, unit, shared));
@@ -103,7 +103,7 @@ function reusable(reuse: UnitReuse | undefined, key: string, root: string): Buil
   // A file the unit reads as a resource on one side and as a patch on the other builds differently.
   for (const p of reuse!.inputsDiffer) if (r.files.has(p)) return undefined;
   // A change under a directory the build looked in outside the root (a plain-directory resource).
-  if (r.probes) for (const t of touched(reuse!.changed)) if (r.probes.has(t)) return undefined;
+  if (r.probes && probedAny(r.probes, touched(reuse!.changed))) return undefined;
   return r;
 }
 
@@ -174,7 +174,9 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   // 2. Build units, then follow the GitOps objects they hold until nothing new turns up.
   const built = new Map<string, { p: Pending; r: BuildResult; clusters: string[] }>();
   const followGitops = (objects: readonly KubeObject[], from: string[]) => {
-    for (const o of ofKinds(objects, GITOPS_KINDS)) {
+    // (A plain pass: an index of each build's objects would be built for this one look.)
+    for (const o of objects) {
+      if (!GITOPS_KIND_SET.has(o.kind)) continue;
       for (const t of gitopsTargets(o, tree, from, argo, notes)) {
         queue(t.root, { root: t.root, clusters: new Set(t.clusters), via: t.via, recursive: t.recursive });
       }
@@ -259,6 +261,7 @@ function dedupe(notes: string[]): string[] {
 
 /** The kinds of {@link isGitopsObject}. */
 const GITOPS_KINDS = ['Kustomization', 'Application', 'ApplicationSet'] as const;
+const GITOPS_KIND_SET: ReadonlySet<string> = new Set(GITOPS_KINDS);
 
 export function isGitopsObject(o: KubeObject): boolean {
   return (o.kind === 'Kustomization' && o.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) || ((o.kind === 'Application' || o.kind === 'ApplicationSet') && o.apiVersion.startsWith('argoproj.io/'));

@@ -170,6 +170,20 @@ patches:
     expect(build('commonLabels: { team: platform }\n').template).toEqual({ labels: { team: 'platform' } });
   });
 
+  it('sets `replicas` on workloads by their built or source name, the last entry for a name winning', () => {
+    const deploy = (name: string, kind = 'Deployment') => `apiVersion: apps/v1\nkind: ${kind}\nmetadata: { name: ${name} }\nspec:\n  replicas: 1\n`;
+    const t = tree({
+      'base/kustomization.yaml': 'resources: [web.yaml, api.yaml, db.yaml, pdb.yaml]\n',
+      'base/web.yaml': deploy('web'),
+      'base/api.yaml': deploy('api'),
+      'base/db.yaml': deploy('db', 'StatefulSet'),
+      'base/pdb.yaml': 'apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: { name: web }\nspec:\n  replicas: 1\n',
+      'o/kustomization.yaml': 'resources: [../base]\nnamePrefix: p-\nreplicas:\n  - { name: web, count: 3 }\n  - { name: p-api, count: 4 }\n  - { name: db, count: 2 }\n  - { name: db, count: 6 }\n  - { name: none, count: 9 }\n  - { name: web, count: bad }\n',
+    });
+    const replicas = Object.fromEntries(buildKustomization(t, 'o', 'o').objects.map((o) => [`${o.kind}/${o.name}`, getIn(o.doc, ['spec', 'replicas'])]));
+    expect(replicas).toEqual({ 'Deployment/p-web': 3, 'Deployment/p-api': 4, 'StatefulSet/p-db': 6, 'PodDisruptionBudget/p-web': 1 });
+  });
+
   it('notes remote bases and cycles instead of failing', () => {
     const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
     const r = buildKustomization(t3, 'a', 'a');
