@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-RAYOUNCX.js";
+} from "./chunks/chunk-NZJGLCC4.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -16,8 +16,10 @@ export const KUSTOMIZATION_NAMES = ['kustomization.yaml', 'kustomization.yml', '
 /** Deepest chain of kustomizations followed (a cycle or a runaway graph stops here). */
 const MAX_DEPTH = 30;
 
+const KUSTOMIZATION_NAME_SET: ReadonlySet<string> = new Set(KUSTOMIZATION_NAMES);
 export function isKustomizationPath(path: string): boolean {
-  return (KUSTOMIZATION_NAMES as readonly string[]).includes(posix.basename(path));
+  // (Called for every file of every unit: the name after the last slash, without posix.basename's work.)
+  return KUSTOMIZATION_NAME_SET.has(path.slice(path.lastIndexOf('/') + 1));
 }
 
 /** The kustomization file of a directory (`''` is the repository root), if it has one. */
@@ -114,9 +116,31 @@ interface Res {
   readonly source: KubeObject;
   doc: Record<string, unknown>;
   cloned: boolean;
+  /**
+   * Held by a cached sub-build and shared by every build that includes it (never edited: `edit` refuses): a kustomization that
+   * transforms its resources takes its own copy first (`own`); one that only gathers them copies nothing.
+   */
+  readonly borrowed?: true;
+}
+
+/** A resource as a cached sub-build holds it, for every build that includes the sub-build to share. */
+function lend(r: Res): Res {
+  return r.borrowed ? r : { source: r.source, doc: r.doc, cloned: false, borrowed: true };
+}
+
+/** Fields of a kustomization that only gather resources: one with nothing else transforms none of them. */
+const GATHERING_FIELDS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components']);
+
+/** Takes a build's own copy of each borrowed resource, before its transformers run. */
+function own(res: Res[]): void {
+  for (let i = 0; i < res.length; i++) {
+    const r = res[i];
+    if (r.borrowed) res[i] = { source: r.source, doc: r.doc, cloned: false };
+  }
 }
 
 function edit(r: Res): Record<string, unknown> {
+  if (r.borrowed) throw new Error('kustomize: a shared resource was edited in place');
   if (!r.cloned) {
     r.doc = structuredClone(r.doc);
     r.cloned = true;
@@ -303,7 +327,8 @@ function objectsOfFile(tree: Tree, path: string): Res[] {
 
 /** A kustomization's build, kept per tree for every overlay that includes it. */
 interface SubBuild {
-  readonly res: ReadonlyArray<{ readonly source: KubeObject; readonly doc: Record<string, unknown> }>;
+  /** Lent (`lend`): every build that includes this one shares these. */
+  readonly res: readonly Res[];
   readonly files: readonly string[];
   /** Paths whose presence or content the build depends on: directories it looked in, resources it resolved. */
   readonly probes: Probes;
@@ -394,7 +419,7 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
     } finally {
       probing.pop();
     }
-    hit = { res: res.map((r) => ({ source: r.source, doc: r.doc })), files: [...ownFiles], probes: ownProbes, notes: ownNotes, from: tree.files };
+    hit = { res: res.map(lend), files: [...ownFiles], probes: ownProbes, notes: ownNotes, from: tree.files };
     // A build cut short by a cycle depends on the path that led to it: not kept.
     if (!ownNotes.some((n) => n.includes('cycle'))) {
       cache.set(dir, hit);
@@ -404,7 +429,7 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
   for (const f of hit.files) files.add(f);
   probing[probing.length - 1]?.nested.add(hit.probes);
   notes.push(...hit.notes);
-  return hit.res.map((r) => ({ source: r.source, doc: r.doc, cloned: false }));
+  return hit.res.slice();
 }
 
 function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
@@ -462,6 +487,7 @@ function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>,
     res = build(tree, p, here, files, notes, res);
   }
   if (asList(doc.helmCharts).length) notes.push(`${kpath}: helmCharts are not rendered here`);
+  if (Object.keys(doc).some((k) => !GATHERING_FIELDS.has(k))) own(res);
   res = applyGenerators(tree, doc, dir, res, files, notes, kpath);
   res = applyPatches(tree, doc, dir, res, files, notes, kpath);
   applyNamespace(doc, res);

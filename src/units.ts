@@ -251,8 +251,17 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   return { units, objects, fileClusters: freeze(fileClusters), notes: dedupe(notes) };
 }
 
+/** The sets as sorted lists; files reached by the same units share one list (a fleet has 20,000 files). */
 function freeze(m: Map<string, Set<string>>): Map<string, readonly string[]> {
-  return new Map([...m].map(([k, v]) => [k, [...v].sort(cmp)]));
+  const lists = new Map<string, readonly string[]>();
+  const out = new Map<string, readonly string[]>();
+  for (const [k, v] of m) {
+    const key = [...v].join('\u0000');
+    let list = lists.get(key);
+    if (!list) lists.set(key, (list = [...v].sort(cmp)));
+    out.set(k, list);
+  }
+  return out;
 }
 
 function dedupe(notes: string[]): string[] {

@@ -184,6 +184,28 @@ patches:
     expect(replicas).toEqual({ 'Deployment/p-web': 3, 'Deployment/p-api': 4, 'StatefulSet/p-db': 6, 'PodDisruptionBudget/p-web': 1 });
   });
 
+  it('shares a base between overlays of one tree: one that transforms it works on copies, one that only gathers it changes nothing', () => {
+    const t = tree({
+      ...BASE,
+      'mid/kustomization.yaml': 'resources: [../base]\n',
+      'patched/kustomization.yaml': 'resources: [../mid]\nnamespace: edge\nimages:\n  - { name: agent, newTag: "2" }\n',
+      'plain/kustomization.yaml': 'resources: [../mid]\n',
+      'comp/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncommonLabels: { via: comp }\n',
+      'with-comp/kustomization.yaml': 'resources: [../mid]\ncomponents: [../comp]\n',
+    });
+    const ds = (dir: string) => buildKustomization(t, dir, dir).objects.find((o) => o.kind === 'DaemonSet')!;
+    const patched = ds('patched');
+    const withComp = ds('with-comp');
+    const plain = ds('plain');
+    expect(patched.namespace).toBe('edge');
+    expect(getIn(withComp.doc, ['metadata', 'labels'])).toEqual({ via: 'comp' });
+    // Built after both: the shared base is as parsed, the very document of its source.
+    expect(plain.namespace).toBe('monitoring');
+    expect(plain.doc).toBe(plain.source!.doc);
+    expect(getIn(plain.doc, ['metadata', 'labels'])).toBeUndefined();
+    expect(getIn(ds('patched').doc, ['metadata', 'labels'])).toBeUndefined();
+  });
+
   it('notes remote bases and cycles instead of failing', () => {
     const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
     const r = buildKustomization(t3, 'a', 'a');

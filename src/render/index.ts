@@ -162,12 +162,25 @@ const approximated = perUnit(approximatedFields);
 
 function approximatedFields(tree: Tree, u: Unit): string[] {
   const out = new Set<string>();
-  for (const f of u.files) {
-    if (!isKustomizationPath(f)) continue;
-    const doc = tree.files.get(f)?.docs[0];
-    if (doc && typeof doc === 'object' && !Array.isArray(doc)) for (const k of Object.keys(doc)) if (!STATIC_FIELDS.has(k)) out.add(k);
-  }
+  for (const [f, fields] of approximatingKustomizations(tree)) if (u.files.has(f)) for (const k of fields) out.add(k);
   return [...out].sort(cmp);
+}
+
+/** The kustomizations of a tree that use fields the static build approximates (few: a unit reads thousands of files). */
+const approximating = new WeakMap<Tree['files'], ReadonlyMap<string, readonly string[]>>();
+function approximatingKustomizations(tree: Tree): ReadonlyMap<string, readonly string[]> {
+  let found = approximating.get(tree.files);
+  if (!found) {
+    const map = new Map<string, string[]>();
+    for (const [f, parsed] of tree.files) {
+      if (!isKustomizationPath(f)) continue;
+      const doc = parsed.docs[0];
+      const fields = doc && typeof doc === 'object' && !Array.isArray(doc) ? Object.keys(doc).filter((k) => !STATIC_FIELDS.has(k)) : [];
+      if (fields.length) map.set(f, fields);
+    }
+    approximating.set(tree.files, (found = map));
+  }
+  return found;
 }
 
 /**
