@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-NZJGLCC4.js";
+} from "./chunks/chunk-RUEDLVJR.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

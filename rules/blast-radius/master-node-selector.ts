@@ -311,6 +311,9 @@ function judgeBgp(o: KubeObject): Report[] {
   return out;
 }
 
+/** The kinds the rule judges: BGP objects and pod-owning workloads. */
+const SUBJECTS: readonly string[] = [...BGP_KINDS.keys(), ...Object.keys(WORKLOAD_PATHS)];
+
 export const masterNodeSelector: StateRule = {
   meta: {
     id: 'blast-radius/master-node-selector',
@@ -322,8 +325,10 @@ export const masterNodeSelector: StateRule = {
     docs: 'docs/rules/blast-radius/master-node-selector.md',
     remediation: REMEDIATION,
   },
+  // Each object is judged from itself alone (src/focus.ts): a change hands over only what it moved.
+  focus: { subjects: SUBJECTS, context: [] },
   check(ctx) {
-    for (const o of ofKinds(ctx.tree.objects, [...BGP_KINDS.keys(), ...Object.keys(WORKLOAD_PATHS)])) {
+    for (const o of ofKinds(ctx.tree.objects, SUBJECTS)) {
       const bgp = BGP_KINDS.get(o.kind);
       // Own-property check first: podSpecPath reads a plain object, so `kind: constructor` would find a function.
       const specPath = bgp || !Object.hasOwn(WORKLOAD_PATHS, o.kind) ? undefined : podSpecPath(o.kind);

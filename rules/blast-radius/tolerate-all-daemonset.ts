@@ -154,6 +154,8 @@ export const tolerateAllDaemonset: StateRule = {
     docs: 'docs/rules/blast-radius/tolerate-all-daemonset.md',
     remediation: REMEDIATION,
   },
+  // A DaemonSet is judged from itself, its copies in other units and the fleet they reach (src/focus.ts).
+  focus: { subjects: [KIND], context: [] },
   check(ctx) {
     // Copies of one source (a shared base under every cluster overlay) with one ref, flagged.
     const groups = new Map<string, Array<{ o: KubeObject; v: Verdict }>>();
