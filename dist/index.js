@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-RUEDLVJR.js";
+} from "./chunks/chunk-WAB2TQGE.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -248,11 +248,14 @@ export function buildKustomization(tree: Tree, dir: string, unit: string, shared
   sharing = shared;
   const probes = newProbes();
   probing.push(probes);
+  // The unit's own build gathers every file it read: no sub-build running now holds it.
+  const outerNesting = nesting.splice(0);
   let resources: Res[];
   try {
     resources = build(tree, dir, [], files, notes);
   } finally {
     probing.pop();
+    nesting.push(...outerNesting);
     sharing = outer;
   }
   const perUnit = wrappersOf(unit);
@@ -329,7 +332,9 @@ function objectsOfFile(tree: Tree, path: string): Res[] {
 interface SubBuild {
   /** Lent (`lend`): every build that includes this one shares these. */
   readonly res: readonly Res[];
-  readonly files: readonly string[];
+  /** The files it read itself; those of the sub-builds it used are theirs (`nested`), held by reference. */
+  readonly ownFiles: ReadonlySet<string>;
+  readonly nested: ReadonlySet<SubBuild>;
   /** Paths whose presence or content the build depends on: directories it looked in, resources it resolved. */
   readonly probes: Probes;
   readonly notes: readonly string[];
@@ -379,10 +384,37 @@ function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string):
   const hit = shared?.subBuilds.get(dir);
   if (!hit || hit.from === tree.files || shared!.changed.has('')) return undefined;
   if (probedAny(hit.probes, touched(shared!.changed))) return undefined;
-  const files = new Set(hit.files);
-  for (const t of touched(shared!.changed)) if (files.has(t)) return undefined;
-  for (const p of shared!.inputsDiffer) if (files.has(p)) return undefined;
+  if (readAny(hit, touched(shared!.changed)) || readAny(hit, shared!.inputsDiffer)) return undefined;
   return hit;
+}
+
+/** True when a sub-build (or one it used) read any of `paths`. */
+function readAny(build: SubBuild, paths: Iterable<string>): boolean {
+  const wanted = [...paths];
+  if (!wanted.length) return false;
+  const seen = new Set<SubBuild>();
+  const stack = [build];
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (seen.has(b)) continue;
+    seen.add(b);
+    for (const p of wanted) if (b.ownFiles.has(p)) return true;
+    for (const n of b.nested) stack.push(n);
+  }
+  return false;
+}
+
+/** Every file a sub-build read, its sub-builds' included, added to `into`. */
+function addFilesOf(build: SubBuild, into: Set<string>): void {
+  const seen = new Set<SubBuild>();
+  const stack = [build];
+  while (stack.length) {
+    const b = stack.pop()!;
+    if (seen.has(b)) continue;
+    seen.add(b);
+    for (const f of b.ownFiles) into.add(f);
+    for (const n of b.nested) stack.push(n);
+  }
 }
 
 /** The builds running now (innermost last): what each probes. Builds are synchronous. */
@@ -390,6 +422,8 @@ const probing: Probes[] = [];
 function probe(path: string): void {
   probing[probing.length - 1]?.own.add(path);
 }
+/** The sub-builds each build running now has used (innermost last): its files are theirs plus its own. */
+const nesting: Array<Set<SubBuild>> = [];
 
 /** The shared builds of the buildKustomization call running now. */
 let sharing: SharedBuilds | undefined;
@@ -412,21 +446,28 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
     const ownFiles = new Set<string>();
     const ownNotes: string[] = [];
     const ownProbes = newProbes();
+    const nested = new Set<SubBuild>();
     probing.push(ownProbes);
+    nesting.push(nested);
     let res: Res[];
     try {
       res = buildOnce(tree, dir, stack, ownFiles, ownNotes);
     } finally {
       probing.pop();
+      nesting.pop();
     }
-    hit = { res: res.map(lend), files: [...ownFiles], probes: ownProbes, notes: ownNotes, from: tree.files };
+    hit = { res: res.map(lend), ownFiles, nested, probes: ownProbes, notes: ownNotes, from: tree.files };
     // A build cut short by a cycle depends on the path that led to it: not kept.
     if (!ownNotes.some((n) => n.includes('cycle'))) {
       cache.set(dir, hit);
       if (sharing && !sharing.subBuilds.has(dir)) sharing.subBuilds.set(dir, hit);
     }
   }
-  for (const f of hit.files) files.add(f);
+  // Inside another sub-build, this one's files stay its own (the includer holds it); at the top, the unit's
+  // build, they are gathered once.
+  const includer = nesting[nesting.length - 1];
+  if (includer) includer.add(hit);
+  else addFilesOf(hit, files);
   probing[probing.length - 1]?.nested.add(hit.probes);
   notes.push(...hit.notes);
   return hit.res.slice();

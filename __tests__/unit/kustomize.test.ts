@@ -197,6 +197,8 @@ patches:
     const patched = ds('patched');
     const withComp = ds('with-comp');
     const plain = ds('plain');
+    // Every file read, however deep the sub-build that read it, is the unit's (built after `mid` was cached).
+    expect([...buildKustomization(t, 'plain', 'plain').files].sort()).toEqual(['base/ds.yaml', 'base/kustomization.yaml', 'base/rbac.yaml', 'mid/kustomization.yaml', 'plain/kustomization.yaml']);
     expect(patched.namespace).toBe('edge');
     expect(getIn(withComp.doc, ['metadata', 'labels'])).toEqual({ via: 'comp' });
     // Built after both: the shared base is as parsed, the very document of its source.
