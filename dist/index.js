@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-WAB2TQGE.js";
+} from "./chunks/chunk-AP3ZSW7L.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

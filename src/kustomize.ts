@@ -129,6 +129,9 @@ function lend(r: Res): Res {
 }
 
 /** Fields of a kustomization that only gather resources: one with nothing else transforms none of them. */
+// Every transformer that edits resources (generators merging, patches, namespace, names, labels, images,
+// replicas) is keyed on a field outside this set and runs after `own`; nothing edits while gathering. A new
+// transformer must keep both true, or `edit` refuses a lent resource and the build fails.
 const GATHERING_FIELDS: ReadonlySet<string> = new Set(['apiVersion', 'kind', 'metadata', 'resources', 'bases', 'components']);
 
 /** Takes a build's own copy of each borrowed resource, before its transformers run. */
@@ -476,6 +479,12 @@ function build(tree: Tree, dir: string, stack: string[], files: Set<string>, not
 function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>, notes: string[], inherited?: Res[]): Res[] {
   probe(dir);
   const kpath = kustomizationIn(tree, dir);
+  if (!kpath && inherited) {
+    // kustomize fails on a component without a kustomization: it is not applied, and what the including
+    // kustomization gathered stays as it was.
+    notes.push(`${dir || '.'}: component has no kustomization file; not applied`);
+    return [...inherited];
+  }
   if (!kpath) {
     // A plain directory: its YAML files, as kustomize would need them listed and Argo CD reads them.
     const out: Res[] = [];
@@ -488,10 +497,10 @@ function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>,
   files.add(kpath);
   if (stack.includes(dir) || stack.length > MAX_DEPTH) {
     notes.push(`${kpath}: kustomization cycle or chain deeper than ${MAX_DEPTH}; not followed further`);
-    return [];
+    return inherited ? [...inherited] : [];
   }
   const doc = kustomizationDoc(tree, kpath);
-  if (!doc) return [];
+  if (!doc) return inherited ? [...inherited] : [];
   const here = [...stack, dir];
   let res: Res[] = inherited ? [...inherited] : [];
   for (const key of ['resources', 'bases']) {

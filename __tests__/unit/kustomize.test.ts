@@ -208,6 +208,22 @@ patches:
     expect(getIn(ds('patched').doc, ['metadata', 'labels'])).toBeUndefined();
   });
 
+  it('keeps what a kustomization gathered when a component cannot be applied (no kustomization file, a cycle)', () => {
+    const names = (dir: string, files: Record<string, string>) => {
+      const r = buildKustomization(tree({ ...BASE, ...files }), dir, dir);
+      return { refs: r.objects.map((o) => o.ref).sort(), notes: r.notes.join('\n') };
+    };
+    const plainDir = names('o', { 'o/kustomization.yaml': 'resources: [../base/ds.yaml]\ncomponents: [../comp]\n', 'comp/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n' });
+    expect(plainDir.refs).toEqual(['DaemonSet/monitoring/agent']);
+    expect(plainDir.notes).toMatch(/comp: component has no kustomization file; not applied/);
+    const cycle = names('o', {
+      'o/kustomization.yaml': 'resources: [../base/ds.yaml]\ncomponents: [../comp]\n',
+      'comp/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents: [../comp]\ncommonLabels: { via: comp }\n',
+    });
+    expect(cycle.refs).toEqual(['DaemonSet/monitoring/agent']);
+    expect(cycle.notes).toMatch(/cycle/);
+  });
+
   it('notes remote bases and cycles instead of failing', () => {
     const t3 = tree({ 'a/kustomization.yaml': 'resources: [../b, "https://github.com/x/y//base?ref=v1"]\n', 'b/kustomization.yaml': 'resources: [../a]\n' });
     const r = buildKustomization(t3, 'a', 'a');
