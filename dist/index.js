@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-AP3ZSW7L.js";
+} from "./chunks/chunk-PAT6LXMV.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

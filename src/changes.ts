@@ -4,6 +4,7 @@
  * YAML, so a rule can tell an edit from a comment-only or whitespace-only change.
  */
 import type { KubeObject, RawFinding, Severity, Tree, YamlPath } from './types.js';
+import { segmentsOf } from './kinds.js';
 
 /** An object of one unit on both sides: `base` absent when added, `head` absent when deleted. */
 export interface ObjectPair {
@@ -38,12 +39,58 @@ export function unsharedObjects(base: Tree, head: Tree): { readonly base: readon
   if (!byHead) unsharedCache.set(base, (byHead = new WeakMap()));
   let found = byHead.get(head);
   if (!found) {
-    const inBase = new Set(base.objects);
-    const inHead = new Set(head.objects);
-    found = { base: base.objects.filter((o) => !inHead.has(o)), head: head.objects.filter((o) => !inBase.has(o)) };
+    found = unsharedByUnit(base.objects, head.objects) ?? unsharedPlain(base.objects, head.objects);
     byHead.set(head, found);
   }
   return found;
+}
+
+/** {@link unsharedObjects} by a look at every object of both sides. */
+export function unsharedPlain(base: readonly KubeObject[], head: readonly KubeObject[]): { base: KubeObject[]; head: KubeObject[] } {
+  const inBase = new Set(base);
+  const inHead = new Set(head);
+  return { base: base.filter((o) => !inHead.has(o)), head: head.filter((o) => !inBase.has(o)) };
+}
+
+/**
+ * {@link unsharedObjects} unit by unit, when both sides are recorded as segments of one unit each
+ * (src/kinds.ts withSegments): an object belongs to one unit, so it can only be shared with the other
+ * side's segment of that unit, and a segment both sides hold as the very same array (a unit the change did
+ * not touch) is shared whole. Undefined when a segment mixes units or two segments hold one unit.
+ */
+function unsharedByUnit(base: readonly KubeObject[], head: readonly KubeObject[]): { base: KubeObject[]; head: KubeObject[] } | undefined {
+  const bs = segmentsOf(base);
+  const hs = segmentsOf(head);
+  if (!bs || !hs) return undefined;
+  const byUnit = (segments: ReadonlyArray<readonly KubeObject[]>) => {
+    const out = new Map<string, readonly KubeObject[]>();
+    for (const s of segments) {
+      if (!s.length) continue;
+      const unit = s[0].unit;
+      if (out.has(unit)) return undefined;
+      for (let i = 1; i < s.length; i++) if (s[i].unit !== unit) return undefined;
+      out.set(unit, s);
+    }
+    return out;
+  };
+  const bu = byUnit(bs);
+  const hu = byUnit(hs);
+  if (!bu || !hu) return undefined;
+  const side = (mine: ReadonlyArray<readonly KubeObject[]>, theirs: ReadonlyMap<string, readonly KubeObject[]>) => {
+    const out: KubeObject[] = [];
+    for (const s of mine) {
+      if (!s.length) continue;
+      const other = theirs.get(s[0].unit);
+      if (other === s) continue;
+      if (!other) for (const o of s) out.push(o);
+      else {
+        const held = new Set(other);
+        for (const o of s) if (!held.has(o)) out.push(o);
+      }
+    }
+    return out;
+  };
+  return { base: side(bs, hu), head: side(hs, bu) };
 }
 
 function allChangedPairs(base: Tree, head: Tree): ObjectPair[] {

@@ -17,6 +17,19 @@ function indexOf(objects: readonly KubeObject[]): KindIndex {
   let index = indexes.get(objects);
   if (!index) {
     const byKind: KindIndex['byKind'] = new Map();
+    const segments = parts.get(objects);
+    if (segments) {
+      // Joined from the index of each unit: a unit the change left alone is one array on both sides, indexed once.
+      for (const s of segments) {
+        for (const [kind, list] of indexOf(s).byKind) {
+          const all = byKind.get(kind);
+          if (all) for (let i = 0; i < list.length; i++) all.push(list[i]);
+          else byKind.set(kind, list.slice());
+        }
+      }
+      indexes.set(objects, (index = { byKind, merged: new Map() }));
+      return index;
+    }
     for (let i = 0; i < objects.length; i++) {
       const o = objects[i];
       const list = byKind.get(o.kind);
@@ -48,6 +61,23 @@ export function ofKinds(objects: readonly KubeObject[], kinds: Iterable<string>)
 /** Every kind present, with its objects (tree order within a kind). */
 export function kindsOf(objects: readonly KubeObject[]): ReadonlyMap<string, readonly KubeObject[]> {
   return new Map(indexOf(objects).byKind);
+}
+
+const parts = new WeakMap<readonly KubeObject[], ReadonlyArray<readonly KubeObject[]>>();
+
+/**
+ * Records that `objects` is the concatenation of `segments` (the objects of each deployable unit, then the
+ * rest): a unit built the same on both sides of a change is one array on both, which lets a comparison of
+ * the sides skip it whole (src/changes.ts). Returns `objects`.
+ */
+export function withSegments(objects: readonly KubeObject[], segments: ReadonlyArray<readonly KubeObject[]>): readonly KubeObject[] {
+  parts.set(objects, segments);
+  return objects;
+}
+
+/** The segments recorded for `objects` (see {@link withSegments}), if any. */
+export function segmentsOf(objects: readonly KubeObject[]): ReadonlyArray<readonly KubeObject[]> | undefined {
+  return parts.get(objects);
 }
 
 const byUnit = new WeakMap<readonly KubeObject[], Map<string, Map<string, KubeObject[]>>>();

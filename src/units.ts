@@ -13,7 +13,7 @@ import type { Cluster, KubeObject, Tree } from './types.js';
 import type { Candidate } from './helm/releases.js';
 import { cmp } from './util.js';
 import { asList, asMap, asString, getIn } from './yaml/walk.js';
-import { ofKinds } from './kinds.js';
+import { ofKinds, withSegments } from './kinds.js';
 
 /** The unit of files no other unit reaches. */
 export const REST_UNIT = '.';
@@ -247,7 +247,8 @@ export function resolveUnits(tree: Tree, clusters: readonly Cluster[], argo: Arg
   const rest: KubeObject[] = [];
   for (const [path, f] of tree.files) if (!fileClusters.has(path)) rest.push(...f.objects);
   // (concat copies packed arrays in bulk: a fleet has 480,000 unit objects.)
-  const objects = ([] as KubeObject[]).concat(...units.map((u) => u.objects), rest);
+  const segments = [...units.map((u) => u.objects), rest];
+  const objects = withSegments(([] as KubeObject[]).concat(...segments), segments);
   return { units, objects, fileClusters: freeze(fileClusters), notes: dedupe(notes) };
 }
 

@@ -26,6 +26,8 @@ import { describe, expect, it } from 'vitest';
 import { render, RULE_METAS, type Format } from '../../src/check.js';
 import { defaultConfig, parseConfig, type Config } from '../../src/config.js';
 import { analyze, failOnLevel } from '../../src/engine.js';
+import { unsharedObjects, unsharedPlain } from '../../src/changes.js';
+import { buildFleet } from '../../src/fleet.js';
 import { exitCodeFor } from '../../src/score.js';
 import { treeFromFiles } from '../../src/tree.js';
 import type { ParsedFile, ReportContext } from '../../src/types.js';
@@ -87,7 +89,16 @@ function runPipeline(c: FuzzCase, incremental = true): Outcome {
     const inputs = (files: Record<string, string>) => Object.entries(files).map(([path, text]) => ({ path, text }));
     const base = treeFromFiles('base', inputs(c.base), cache);
     const head = treeFromFiles('head', inputs(c.head), cache);
-    const { report } = analyze({ changes: changeSetOf(c.base, c.head), base, head, config, rules: RULES, labels: c.labels, incremental });
+    const changes = changeSetOf(c.base, c.head);
+    const resolved = buildFleet(config, base, head, changes);
+    // The change set unit by unit (src/changes.ts) is the change set of a look at every object.
+    const byUnit = unsharedObjects(resolved.base, resolved.head);
+    const plain = unsharedPlain(resolved.base.objects, resolved.head.objects);
+    for (const side of ['base', 'head'] as const) {
+      const same = byUnit[side].length === plain[side].length && byUnit[side].every((o, i) => o === plain[side][i]);
+      expect(same, `unsharedObjects differs from a look at every object (${side})`).toBe(true);
+    }
+    const { report } = analyze({ changes, base, head, config, rules: RULES, labels: c.labels, incremental, resolved });
     const failOn = failOnLevel(undefined, config);
     const context: ReportContext = { rules: RULE_METAS, base: 'base', head: 'head', failOn, exitCode: exitCodeFor(report.level, failOn) };
     const outputs = Object.fromEntries(FORMATS.map((f) => [f, render(report, context, f, false)])) as Record<Format, string>;

@@ -35,7 +35,7 @@ import { asList, asMap, asString, expandedSize, getIn } from '../yaml/walk.js';
 import type { ChartAdapter, ReleaseInfo, RenderedDoc, ValuesSpot } from './chart.js';
 import { ADAPTERS } from './charts/index.js';
 import { LayeredValues, nestedLayer, type LayerSource, type ValuesLayer, type ValuesOrigin } from './values.js';
-import { ofKinds } from '../kinds.js';
+import { ofKinds, segmentsOf, withSegments } from '../kinds.js';
 
 const UNMAPPED = 'unmapped';
 
@@ -145,7 +145,7 @@ export function addReleases(map: UnitMap, tree: Tree, fleet: Omit<Context, 'tree
   return {
     releases: candidates,
     units: [...map.units, ...units],
-    objects: [...map.objects, ...units.flatMap((u) => u.objects)],
+    objects: withSegments([...map.objects, ...units.flatMap((u) => u.objects)], [...(segmentsOf(map.objects) ?? [map.objects]), ...units.map((u) => u.objects)]),
     fileClusters,
     notes: [...new Set([...map.notes, ...notes])],
   };
