@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-PAT6LXMV.js";
+} from "./chunks/chunk-QL3TFKGF.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

@@ -500,6 +500,7 @@ function buildOnce(tree: Tree, dir: string, stack: string[], files: Set<string>,
     return inherited ? [...inherited] : [];
   }
   const doc = kustomizationDoc(tree, kpath);
+  if (!doc && inherited) notes.push(`${kpath}: component kustomization could not be read as a mapping; not applied`);
   if (!doc) return inherited ? [...inherited] : [];
   const here = [...stack, dir];
   let res: Res[] = inherited ? [...inherited] : [];

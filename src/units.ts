@@ -97,7 +97,8 @@ export interface UnitReuse extends SharedBuilds {
 
 function reusable(reuse: UnitReuse | undefined, key: string, root: string): BuildResult | undefined {
   const r = reuse?.builds.get(key);
-  if (!r || r.notes.some((n) => n.includes('does not exist'))) return undefined;
+  // `''` changed: the change set is unknown, everything counts as changed (src/fleet.ts).
+  if (!r || reuse!.changed.has('') || r.notes.some((n) => n.includes('does not exist'))) return undefined;
   const prefix = root ? `${root}/` : '';
   for (const c of reuse!.changed) if (r.files.has(c) || c.startsWith(prefix)) return undefined;
   // A file the unit reads as a resource on one side and as a patch on the other builds differently.

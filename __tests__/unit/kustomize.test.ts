@@ -222,6 +222,9 @@ patches:
     });
     expect(cycle.refs).toEqual(['DaemonSet/monitoring/agent']);
     expect(cycle.notes).toMatch(/cycle/);
+    const notMap = names('o', { 'o/kustomization.yaml': 'resources: [../base/ds.yaml]\ncomponents: [../comp]\n', 'comp/kustomization.yaml': '- not\n- a map\n' });
+    expect(notMap.refs).toEqual(['DaemonSet/monitoring/agent']);
+    expect(notMap.notes).toMatch(/comp\/kustomization.yaml: component kustomization could not be read as a mapping; not applied/);
   });
 
   it('notes remote bases and cycles instead of failing', () => {
@@ -333,6 +336,18 @@ describe('builds shared by the two sides of a change', () => {
     const appeared = sides(missing, { ...missing, 'clusters/prod-eu/teams/web/later.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: later, namespace: web }\n' });
     expect(find(appeared.head.objects, 'ConfigMap', 'later', 'clusters/prod-eu')).toBeDefined();
     expect(find(appeared.base.objects, 'ConfigMap', 'later', 'clusters/prod-eu')).toBeUndefined();
+  });
+
+  it('without a change set nothing is reused: each side is built from its own tree', () => {
+    const deploy = (name: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: ${name}, namespace: web }\n`;
+    const base = { 'clusters/prod-us/kustomization.yaml': 'resources: [a.yaml, ../../lib/x]\n', 'clusters/prod-us/a.yaml': deploy('a'), 'lib/x/kustomization.yaml': 'resources: [b.yaml]\n', 'lib/x/b.yaml': deploy('b') };
+    const head = { ...base, 'lib/x/kustomization.yaml': 'resources: []\n' };
+    const r = parseConfig(CONFIG, []);
+    if (!r.ok) throw new Error('config');
+    const c = changeOf(base, head);
+    const f = buildFleet(r.config, c.base, c.head);
+    expect(f.base.objects.map((o) => `${o.unit} ${o.name}`)).toEqual(['clusters/prod-us a', 'clusters/prod-us b']);
+    expect(f.head.objects.map((o) => `${o.unit} ${o.name}`)).toEqual(['clusters/prod-us a', '. b']);
   });
 
   it('a file added to or deleted from a plain directory outside the unit root that the unit lists is seen (the unit is not reused)', () => {
