@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-QL3TFKGF.js";
+} from "./chunks/chunk-ELWMEZA2.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

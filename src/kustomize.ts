@@ -179,14 +179,22 @@ export function newProbes(): Probes {
 
 /** True when a build (or a sub-build it used) probed any of `paths`. */
 export function probedAny(probes: Probes, paths: readonly string[]): boolean {
-  const seen = new Set<Probes>();
-  const stack = [probes];
+  return someNested(probes, (p) => paths.some((t) => p.own.has(t)));
+}
+
+/**
+ * Visits a node and every node nested under it, each once, until `visit` returns true (then true). Nested
+ * probes and sub-builds are shared by the builds that used them: a graph, not a tree.
+ */
+function someNested<T extends { readonly nested: ReadonlySet<T> }>(start: T, visit: (node: T) => boolean): boolean {
+  const seen = new Set<T>();
+  const stack = [start];
   while (stack.length) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    for (const t of paths) if (p.own.has(t)) return true;
-    for (const n of p.nested) stack.push(n);
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (visit(n)) return true;
+    for (const c of n.nested) stack.push(c);
   }
   return false;
 }
@@ -394,30 +402,15 @@ function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string):
 /** True when a sub-build (or one it used) read any of `paths`. */
 function readAny(build: SubBuild, paths: Iterable<string>): boolean {
   const wanted = [...paths];
-  if (!wanted.length) return false;
-  const seen = new Set<SubBuild>();
-  const stack = [build];
-  while (stack.length) {
-    const b = stack.pop()!;
-    if (seen.has(b)) continue;
-    seen.add(b);
-    for (const p of wanted) if (b.ownFiles.has(p)) return true;
-    for (const n of b.nested) stack.push(n);
-  }
-  return false;
+  return wanted.length > 0 && someNested(build, (b) => wanted.some((p) => b.ownFiles.has(p)));
 }
 
 /** Every file a sub-build read, its sub-builds' included, added to `into`. */
 function addFilesOf(build: SubBuild, into: Set<string>): void {
-  const seen = new Set<SubBuild>();
-  const stack = [build];
-  while (stack.length) {
-    const b = stack.pop()!;
-    if (seen.has(b)) continue;
-    seen.add(b);
+  someNested(build, (b) => {
     for (const f of b.ownFiles) into.add(f);
-    for (const n of b.nested) stack.push(n);
-  }
+    return false;
+  });
 }
 
 /** The builds running now (innermost last): what each probes. Builds are synchronous. */
