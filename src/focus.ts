@@ -9,7 +9,8 @@
  * parsed document is not structurally equal to the base's, or it moved to another file), built or rendered
  * anew (a rendered object is never compared by content: its lines come from values files), one of several
  * of the same `Kind/namespace/name` in its unit, or reaching other clusters (its unit's, or for an object
- * outside every unit its file's, which an Argo CD Application or Helm release reading the file can move). For a rule with subject kinds S (and context kinds C, else every other kind):
+ * outside every unit its file's, which an Argo CD Application or Helm release reading the file can move).
+ * For a rule with subject kinds S (and context kinds C, else every other kind):
  * - a unit in which a changed object of a context kind sits has all its subjects judged;
  * - otherwise only its changed subjects are;
  * - copies of a judged subject elsewhere (same source, or same `Kind/namespace/name`) are judged too, since

@@ -395,14 +395,13 @@ function sharedBuild(shared: SharedBuilds | undefined, tree: Tree, dir: string):
   const hit = shared?.subBuilds.get(dir);
   if (!hit || hit.from === tree.files || shared!.changed.has('')) return undefined;
   if (probedAny(hit.probes, touched(shared!.changed))) return undefined;
-  if (readAny(hit, touched(shared!.changed)) || readAny(hit, shared!.inputsDiffer)) return undefined;
+  if (readAny(hit, [...touched(shared!.changed), ...shared!.inputsDiffer])) return undefined;
   return hit;
 }
 
 /** True when a sub-build (or one it used) read any of `paths`. */
-function readAny(build: SubBuild, paths: Iterable<string>): boolean {
-  const wanted = [...paths];
-  return wanted.length > 0 && someNested(build, (b) => wanted.some((p) => b.ownFiles.has(p)));
+function readAny(build: SubBuild, paths: readonly string[]): boolean {
+  return paths.length > 0 && someNested(build, (b) => paths.some((p) => b.ownFiles.has(p)));
 }
 
 /** Every file a sub-build read, its sub-builds' included, added to `into`. */
