@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-4S5JHTZ2.js";
+} from "./chunks/chunk-OELHLWKC.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

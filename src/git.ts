@@ -3,6 +3,10 @@
  * (`ls-tree -r`, one `cat-file --batch` for all blobs): never one process per file.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { UsageError } from './errors.js';
 import type { ChangedFile } from './types.js';
 
@@ -161,49 +165,162 @@ export async function listTreeAsync(repo: string, commit: string): Promise<TreeE
 }
 
 /**
- * Streams blobs out of one `git cat-file --batch`, calling `onBlob` as each arrives, so parsing one blob
- * overlaps with git reading the next (git runs on the other core).
+ * A reader of `git cat-file --batch` output: fed chunks as they come, it calls `onBlob` with each blob
+ * once the blob is whole. An error thrown by `onBlob` is kept (`failure`) and the reading goes on.
  */
-export function streamBlobs(repo: string, blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void): Promise<void> {
-  const unique = [...new Set(blobs)];
-  if (unique.length === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', repo, 'cat-file', '--batch'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } });
-    let pending: Buffer = Buffer.alloc(0);
-    let failure: unknown;
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let pos = 0;
-      for (;;) {
-        const nl = pending.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        const [sha, type, size] = pending.toString('utf8', pos, nl).split(' ');
-        if (type === 'missing' || size === undefined) {
-          pos = nl + 1;
-          continue;
-        }
-        const n = Number(size);
-        if (pending.length < nl + 1 + n + 1) break; // the blob is not complete yet
-        try {
-          onBlob(sha, pending.subarray(nl + 1, nl + 1 + n));
-        } catch (e) {
-          failure ??= e;
-        }
-        pos = nl + 1 + n + 1; // content is followed by a newline
+function batchReader(onBlob: (blob: string, content: Buffer) => void): { feed(chunk: Buffer): void; readonly failure: unknown } {
+  let pending: Buffer = Buffer.alloc(0);
+  // A blob larger than a read arrives in many chunks: they wait here until it is whole, then are joined
+  // once (joining at every chunk copies a large blob over and over).
+  const parts: Buffer[] = [];
+  let partsLength = 0;
+  let need = 0;
+  let failure: unknown;
+  const feed = (chunk: Buffer): void => {
+    if (need) {
+      parts.push(chunk);
+      partsLength += chunk.length;
+      if (pending.length + partsLength < need) return;
+      pending = Buffer.concat([pending, ...parts]);
+      parts.length = 0;
+      partsLength = 0;
+      need = 0;
+    } else pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      const nl = pending.indexOf(0x0a, pos);
+      if (nl < 0) break;
+      const [sha, type, size] = pending.toString('utf8', pos, nl).split(' ');
+      if (type === 'missing' || size === undefined) {
+        pos = nl + 1;
+        continue;
       }
-      pending = pos ? Buffer.from(pending.subarray(pos)) : pending;
+      const n = Number(size);
+      if (pending.length < nl + 1 + n + 1) {
+        need = nl + 1 + n + 1 - pos; // the blob is not complete yet
+        break;
+      }
+      try {
+        onBlob(sha, pending.subarray(nl + 1, nl + 1 + n));
+      } catch (e) {
+        failure ??= e;
+      }
+      pos = nl + 1 + n + 1; // content is followed by a newline
+    }
+    pending = pos ? Buffer.from(pending.subarray(pos)) : pending;
+  };
+  return {
+    feed,
+    get failure() {
+      return failure;
+    },
+  };
+}
+
+/** Bytes read from git's output at a time. */
+const READ_CHUNK = 256 * 1024;
+/** The longest the blob reader holds the thread before letting other I/O (the change set, history) run. */
+const YIELD_MS = 10;
+
+/** How `streamBlobs` takes git's output: through a temporary file (see there), or a pipe. */
+export type BlobTransport = 'file' | 'pipe';
+
+/**
+ * Streams blobs out of one `git cat-file --batch`, calling `onBlob` as each arrives, so parsing one blob
+ * overlaps with git reading the next (git runs on the other core). git writes into an unlinked temporary
+ * file rather than a pipe: a pipe holds 64 KiB, so git would stop whenever the parser fell behind and
+ * the parser would then wait for git (about 200 ms of a 100 MB fleet's read went to that waiting). Where
+ * no temporary file can be made, a pipe it is.
+ */
+export async function streamBlobs(repo: string, blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void, transport: BlobTransport = 'file'): Promise<void> {
+  const unique = [...new Set(blobs)];
+  if (unique.length === 0) return;
+  const reader = batchReader(onBlob);
+  const args = ['-C', repo, 'cat-file', '--batch'];
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
+  const input = unique.join('\n') + '\n';
+  let out: { dir: string; readFd: number; writeFd: number } | undefined;
+  if (transport === 'file') {
+    let dir: string | undefined;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'blast-radius-blobs-'));
+      const file = join(dir, 'batch');
+      const writeFd = openSync(file, 'w');
+      out = { dir, writeFd, readFd: openSync(file, 'r') };
+    } catch {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      out = undefined;
+    }
+  }
+  if (!out) return pipeBlobs(args, env, input, reader);
+  try {
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn('git', args, { stdio: ['pipe', out.writeFd, 'pipe'], env });
+    } finally {
+      closeSync(out.writeFd); // git holds its own copy
+    }
+    // Nothing is left on disk if the process dies: the open descriptor keeps the data (where the
+    // platform refuses to remove an open file, `finally` removes it).
+    try {
+      rmSync(out.dir, { recursive: true });
+    } catch {
+      /* removed in finally */
+    }
+    let ended: { code: number | null; error?: unknown } | undefined;
+    const err: Buffer[] = [];
+    const exited = new Promise<void>((resolve) => {
+      child.on('close', (code) => ((ended ??= { code }), resolve()));
+      child.on('error', (e) => ((ended ??= { code: null, error: e }), resolve()));
     });
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
+    child.stdin!.on('error', () => {
+      /* git exited early: reported by 'close' */
+    });
+    child.stdin!.end(input);
+    let slice = performance.now();
+    for (;;) {
+      // Seen gone before this read: everything git wrote is in the file, so an empty read is the end.
+      const gone = ended !== undefined;
+      const chunk = Buffer.allocUnsafe(READ_CHUNK);
+      const n = readSync(out.readFd, chunk, 0, READ_CHUNK, null);
+      if (n > 0) {
+        reader.feed(n < READ_CHUNK ? Buffer.from(chunk.subarray(0, n)) : chunk);
+        if (performance.now() - slice > YIELD_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
+        continue;
+      }
+      if (gone) break;
+      await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 1))]);
+      slice = performance.now();
+    }
+    if (reader.failure) throw reader.failure;
+    if (ended?.error) throw ended.error;
+    if (ended?.code !== 0) throw new Error(Buffer.concat(err).toString('utf8').trim() || `git cat-file exited ${ended?.code}`);
+  } finally {
+    closeSync(out.readFd);
+    rmSync(out.dir, { recursive: true, force: true });
+  }
+}
+
+/** streamBlobs through a pipe. */
+function pipeBlobs(args: string[], env: NodeJS.ProcessEnv, input: string, reader: ReturnType<typeof batchReader>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => reader.feed(chunk));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (failure) reject(failure);
+      if (reader.failure) reject(reader.failure);
       else if (code !== 0) reject(new Error(Buffer.concat(err).toString('utf8').trim() || `git cat-file exited ${code}`));
       else resolve();
     });
     child.stdin.on('error', () => {
       /* git exited early: reported by 'close' */
     });
-    child.stdin.end(unique.join('\n') + '\n');
+    child.stdin.end(input);
   });
 }

@@ -95,7 +95,7 @@ export interface Tree {
   readBytes?(path: string): Uint8Array | null;
   /** The exact bytes of many files at once (one git process); absent paths and symlinks are left out. */
   readMany?(paths: readonly string[]): Promise<Map<string, Uint8Array>>;
-  /** Every path of the tree (all files, not only YAML). */
+  /** Every path of the tree (all files, not only YAML), in `cmp` order (src/util.ts). */
   readonly paths: readonly string[];
   /**
    * How many Kubernetes objects (documents with `apiVersion` and `kind`, `List` items each) the tree's YAML

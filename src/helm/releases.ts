@@ -26,7 +26,7 @@
 import { posix } from 'node:path';
 import type { Cluster, KubeObject, Tree, YamlPath } from '../types.js';
 import { applicationSpecs, destinationClusters, render, type ArgoClusterMatch, type Unit, type UnitMap } from '../units.js';
-import { cmp } from '../util.js';
+import { cmp, withPrefix } from '../util.js';
 import { lineOf } from '../yaml/lines.js';
 import { objectRef } from '../yaml/parse.js';
 import { parseEmbeddedYaml } from '../agents/config.js';
@@ -127,7 +127,7 @@ export function candidateLayers(c: Candidate): readonly ValuesLayer[] {
 /** True when the chart directory holds templates (a chart `helm template` can render). */
 export function hasTemplates(tree: Tree, chartDir: string): boolean {
   const prefix = join(chartDir, 'templates/');
-  return tree.paths.some((p) => p.startsWith(prefix));
+  return withPrefix(tree.paths, prefix).length > 0;
 }
 
 /** Adds the Helm releases of a tree to its unit map: their units, objects and values files. */
@@ -422,8 +422,8 @@ function chartDirCandidates(ctx: Context, charts: ReadonlyMap<string, ChartInfo>
     if (!adapterFor(chart.name) && !chart.dependencies.some((d) => adapterFor(d.name)) && !hasTemplates(ctx.tree, chart.dir)) continue;
     const prefix = chart.dir ? `${chart.dir}/` : '';
     const envs: Array<{ env: string; file: string }> = [];
-    for (const path of ctx.tree.files.keys()) {
-      if (!path.startsWith(prefix)) continue;
+    for (const path of withPrefix(ctx.tree.paths, prefix)) {
+      if (!ctx.tree.files.has(path)) continue;
       const m = ENV_FILE.exec(path.slice(prefix.length));
       if (m) envs.push({ env: m[1] ?? m[2], file: path });
     }
