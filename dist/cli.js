@@ -70,7 +70,7 @@ async function main(argv) {
   if (!FORMATS.includes(format)) fail(2, `--format must be one of ${FORMATS.join(", ")}, not "${format}"`);
   const failOn = values["fail-on"];
   if (failOn !== void 0 && !LEVELS.includes(failOn)) fail(2, `--fail-on must be one of ${LEVELS.join(", ")}, not "${failOn}"`);
-  const { check } = await import("./chunks/check-FO4PYNH6.js");
+  const { check } = await import("./chunks/check-3FK63BNH.js");
   const { UsageError } = await import("./chunks/errors-JGNSTIUX.js");
   const timingsFile = process.env.BLAST_RADIUS_TIMINGS;
   if (timingsFile) {

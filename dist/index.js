@@ -19,7 +19,7 @@ import {
   runCheck,
   stricterFailOn,
   treeFromFiles
-} from "./chunks/chunk-OELHLWKC.js";
+} from "./chunks/chunk-AURSEZ35.js";
 import {
   UsageError
 } from "./chunks/chunk-XYKW3ZLU.js";

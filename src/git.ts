@@ -230,62 +230,76 @@ export type BlobTransport = 'file' | 'pipe';
  * overlaps with git reading the next (git runs on the other core). git writes into an unlinked temporary
  * file rather than a pipe: a pipe holds 64 KiB, so git would stop whenever the parser fell behind and
  * the parser would then wait for git (about 200 ms of a 100 MB fleet's read went to that waiting). Where
- * no temporary file can be made, a pipe it is.
+ * no temporary file can be made, or git cannot write it to the end (a full disk), the blobs not yet
+ * handed over come through a pipe.
  */
 export async function streamBlobs(repo: string, blobs: readonly string[], onBlob: (blob: string, content: Buffer) => void, transport: BlobTransport = 'file'): Promise<void> {
   const unique = [...new Set(blobs)];
   if (unique.length === 0) return;
-  const reader = batchReader(onBlob);
   const args = ['-C', repo, 'cat-file', '--batch'];
   const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
-  const input = unique.join('\n') + '\n';
-  let out: { dir: string; readFd: number; writeFd: number } | undefined;
-  if (transport === 'file') {
-    let dir: string | undefined;
-    try {
-      dir = mkdtempSync(join(tmpdir(), 'blast-radius-blobs-'));
-      const file = join(dir, 'batch');
-      const writeFd = openSync(file, 'w');
-      out = { dir, writeFd, readFd: openSync(file, 'r') };
-    } catch {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      out = undefined;
-    }
-  }
-  if (!out) return pipeBlobs(args, env, input, reader);
+  const delivered = new Set<string>();
+  const deliver = (blob: string, content: Buffer) => {
+    delivered.add(blob);
+    onBlob(blob, content);
+  };
+  if (transport === 'file' && (await fileBlobs(args, env, unique, batchReader(deliver)))) return;
+  const rest = delivered.size ? unique.filter((b) => !delivered.has(b)) : unique;
+  if (rest.length) await pipeBlobs(args, env, rest, batchReader(deliver));
+}
+
+/**
+ * streamBlobs through a temporary file: true once every blob is handed over, false when the file could
+ * not be made or git failed (the caller reads the rest through a pipe, which reports git's own error).
+ * Throws what `onBlob` threw.
+ */
+async function fileBlobs(args: string[], env: NodeJS.ProcessEnv, blobs: readonly string[], reader: ReturnType<typeof batchReader>): Promise<boolean> {
+  let dir: string | undefined;
+  let readFd: number | undefined;
+  let writeFd: number | undefined;
   try {
-    let child: ReturnType<typeof spawn>;
+    dir = mkdtempSync(join(tmpdir(), 'blast-radius-blobs-'));
+    const file = join(dir, 'batch');
+    writeFd = openSync(file, 'w');
+    readFd = openSync(file, 'r');
+  } catch {
+    for (const fd of [writeFd, readFd]) if (fd !== undefined) closeSync(fd);
+    removeQuietly(dir);
+    return false;
+  }
+  let child: ReturnType<typeof spawn> | undefined;
+  let ended: { code: number | null } | undefined;
+  try {
     try {
-      child = spawn('git', args, { stdio: ['pipe', out.writeFd, 'pipe'], env });
+      // git's message, if it fails, comes from the pipe's second try.
+      child = spawn('git', args, { stdio: ['pipe', writeFd, 'ignore'], env });
     } finally {
-      closeSync(out.writeFd); // git holds its own copy
+      closeSync(writeFd); // git holds its own copy
     }
     // Nothing is left on disk if the process dies: the open descriptor keeps the data (where the
     // platform refuses to remove an open file, `finally` removes it).
-    try {
-      rmSync(out.dir, { recursive: true });
-    } catch {
-      /* removed in finally */
-    }
-    let ended: { code: number | null; error?: unknown } | undefined;
-    const err: Buffer[] = [];
+    removeQuietly(dir);
     const exited = new Promise<void>((resolve) => {
-      child.on('close', (code) => ((ended ??= { code }), resolve()));
-      child.on('error', (e) => ((ended ??= { code: null, error: e }), resolve()));
+      child!.on('close', (code) => ((ended ??= { code }), resolve()));
+      child!.on('error', () => ((ended ??= { code: null }), resolve()));
     });
-    child.stderr!.on('data', (d: Buffer) => err.push(d));
-    child.stdin!.on('error', () => {
+    child.stdin?.on('error', () => {
       /* git exited early: reported by 'close' */
     });
-    child.stdin!.end(input);
+    child.stdin?.end(blobs.join('\n') + '\n');
     let slice = performance.now();
+    let chunk = Buffer.allocUnsafe(READ_CHUNK);
     for (;;) {
       // Seen gone before this read: everything git wrote is in the file, so an empty read is the end.
       const gone = ended !== undefined;
-      const chunk = Buffer.allocUnsafe(READ_CHUNK);
-      const n = readSync(out.readFd, chunk, 0, READ_CHUNK, null);
+      const n = readSync(readFd, chunk, 0, READ_CHUNK, null);
       if (n > 0) {
-        reader.feed(n < READ_CHUNK ? Buffer.from(chunk.subarray(0, n)) : chunk);
+        // A full chunk is handed on as it is (blobs may keep slices of it); a short read is copied.
+        if (n < READ_CHUNK) reader.feed(Buffer.from(chunk.subarray(0, n)));
+        else {
+          reader.feed(chunk);
+          chunk = Buffer.allocUnsafe(READ_CHUNK);
+        }
         if (performance.now() - slice > YIELD_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           slice = performance.now();
@@ -297,30 +311,40 @@ export async function streamBlobs(repo: string, blobs: readonly string[], onBlob
       slice = performance.now();
     }
     if (reader.failure) throw reader.failure;
-    if (ended?.error) throw ended.error;
-    if (ended?.code !== 0) throw new Error(Buffer.concat(err).toString('utf8').trim() || `git cat-file exited ${ended?.code}`);
+    return (ended as { code: number | null } | undefined)?.code === 0;
   } finally {
-    closeSync(out.readFd);
-    rmSync(out.dir, { recursive: true, force: true });
+    if (child && !ended) child.kill();
+    closeSync(readFd);
+    removeQuietly(dir);
+  }
+}
+
+/** Removes a temporary directory, ignoring failure (a platform that keeps an open file busy). */
+function removeQuietly(dir: string | undefined): void {
+  if (dir === undefined) return;
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    /* nothing more to do */
   }
 }
 
 /** streamBlobs through a pipe. */
-function pipeBlobs(args: string[], env: NodeJS.ProcessEnv, input: string, reader: ReturnType<typeof batchReader>): Promise<void> {
+function pipeBlobs(args: string[], env: NodeJS.ProcessEnv, blobs: readonly string[], reader: ReturnType<typeof batchReader>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => reader.feed(chunk));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout?.on('data', (chunk: Buffer) => reader.feed(chunk));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => {
       if (reader.failure) reject(reader.failure);
       else if (code !== 0) reject(new Error(Buffer.concat(err).toString('utf8').trim() || `git cat-file exited ${code}`));
       else resolve();
     });
-    child.stdin.on('error', () => {
+    child.stdin?.on('error', () => {
       /* git exited early: reported by 'close' */
     });
-    child.stdin.end(input);
+    child.stdin?.end(blobs.join('\n') + '\n');
   });
 }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { streamBlobs, type BlobTransport } from '../../src/git.js';
@@ -71,6 +72,22 @@ describe('streamBlobs', () => {
       if (saved === undefined) delete process.env.TMPDIR;
       else process.env.TMPDIR = saved;
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('reads through a pipe what git could not write to the temporary file (a full disk)', async () => {
+    // A git that stops after 100 kB with an error when its output is a file, as on a full disk.
+    const bin = mkdtempSync(join(tmpdir(), 'blast-radius-test-git-'));
+    const real = execFileSync('sh', ['-c', 'command -v git']).toString().trim();
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\nif [ -f /dev/stdout ]; then "${real}" "$@" | head -c 100000; exit 1; fi\nexec "${real}" "$@"\n`);
+    chmodSync(join(bin, 'git'), 0o755);
+    const saved = process.env.PATH;
+    try {
+      process.env.PATH = `${bin}:${saved}`;
+      await readAll(repo.dir, ids);
+    } finally {
+      process.env.PATH = saved;
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 
