@@ -60,7 +60,7 @@ async function main(argv) {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.9.2"}
+    process.stdout.write(`${process.env.BLAST_RADIUS_VERSION ?? "0.9.3"}
 `);
     return 0;
   }
